@@ -1,0 +1,1 @@
+//! Subcommands (to be written).

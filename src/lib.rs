@@ -1,0 +1,30 @@
+//! syndic: a feed generator and aggregator daemon.
+//!
+//! It polls the sources listed in a TOML file — RSS, Atom and JSON feeds — normalises every
+//! item into one model, keeps them in an embedded store, and publishes merged feeds as
+//! static files (RSS 2.0, Atom 1.0, JSON Feed 1.1) plus an OPML index.
+//!
+//! # Layout
+//!
+//! - [`cli`]: command-line arguments, logging, exit codes; routes to [`cmd`].
+//! - [`cmd`]: one module per subcommand (`once`, `check`, `preview`, `status`).
+//! - [`config`]: the TOML file: raw serde structs, then validation into a resolved [`config::Config`].
+//! - [`model`]: the one [`model::Item`] every source is normalised into.
+//! - [`source`]: fetch bytes (`http`), turn them into items (`feed`, `xml`, `json`, `normalise`).
+//! - [`store`]: SQLite: items with first-seen times, per-source HTTP and health state.
+//! - [`pipeline`]: per output feed: select, filter, de-duplicate, sort, limit.
+//! - [`publish`]: render RSS, Atom, JSON Feed and OPML; write files atomically when they change.
+//!
+//! # Data flow
+//!
+//! config → source (fetch → parse → normalise) → store → pipeline → publish.
+//! Everything between fetch and render is pure functions over values; I/O sits at the ends.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod model;
+pub mod pipeline;
+pub mod publish;
+pub mod source;
+pub mod store;

@@ -1,0 +1,90 @@
+//! The one item model every source kind is normalised into and every output is rendered from.
+//!
+//! Each field says which RSS 2.0, Atom 1.0 and JSON Feed 1.1 elements it is read from and
+//! written to. There is no RSS↔Atom conversion layer: parsers fill an [`Item`], writers read
+//! one. Values here are already clean — absolute URLs, UTC dates, sanitised HTML, no
+//! characters that XML forbids — so writers only escape.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One story, from any source, as stored and published.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Stable identity, unique across every output: the upstream id when it is an absolute URI
+    /// (`http:`, `tag:`, `urn:` …), else `urn:syndic:SOURCE:ID`; with no upstream id, the
+    /// canonical link; with neither, `urn:syndic:SOURCE:sha256-…` of title and content.
+    /// In: RSS `guid`, Atom `id`, JSON `id`. Out: RSS `guid`, Atom `id`, JSON `id`.
+    pub id: String,
+    /// Name of the `[[source]]` the item came from. Not published as an element.
+    pub source: String,
+    /// Plain text (entities decoded, markup removed, whitespace collapsed).
+    /// In/out: RSS `title`, Atom `title`, JSON `title`.
+    pub title: Option<String>,
+    /// Absolute URL of the story. In: RSS `link` (or a permalink `guid`), Atom
+    /// `link rel="alternate"`, JSON `url`. Out: the same.
+    pub link: Option<String>,
+    /// In: RSS `author`/`dc:creator`, Atom `author`, JSON `authors`. Out: RSS `dc:creator`
+    /// (and `author` when there is an email), Atom `author`, JSON `authors`.
+    pub authors: Vec<Person>,
+    /// UTC. In: RSS `pubDate`/`dc:date`, Atom `published` (`issued` in 0.3), JSON
+    /// `date_published`. Out: RSS `pubDate`, Atom `published`, JSON `date_published`.
+    pub published: Option<DateTime<Utc>>,
+    /// UTC. In: Atom `updated` (`modified` in 0.3), `dc:modified`, JSON `date_modified`; set
+    /// to the poll time when a stored item's content changes. Out: Atom `updated`, JSON
+    /// `date_modified`.
+    pub updated: Option<DateTime<Utc>>,
+    /// Sanitised HTML with absolute URLs. In: RSS `description`, Atom `summary`, JSON
+    /// `summary`/`content_text`. Out: RSS `description`, Atom `summary type="html"`, JSON
+    /// `summary` (as text).
+    pub summary: Option<String>,
+    /// Sanitised HTML with absolute URLs. In: RSS `content:encoded`, Atom `content`, JSON
+    /// `content_html`. Out: RSS `content:encoded`, Atom `content type="html"`, JSON
+    /// `content_html`.
+    pub content: Option<String>,
+    /// In: RSS `category`, Atom `category term`/`label`, JSON `tags`. Out: the same.
+    pub categories: Vec<String>,
+    /// Attached media; podcasts depend on these surviving. In/out: RSS `enclosure`, Atom
+    /// `link rel="enclosure"`, JSON `attachments`.
+    pub enclosures: Vec<Enclosure>,
+    /// Absolute URL of the story's picture. In: `media:thumbnail`/`media:content` image,
+    /// `itunes:image`, JSON `image`. Out: JSON `image`; RSS and Atom carry it only inside
+    /// the content.
+    pub image: Option<String>,
+    /// When syndic first stored the item. Kept across polls and restarts; it stands in for
+    /// the date of an item that has none, so such an item never jumps to "now".
+    pub first_seen: DateTime<Utc>,
+}
+
+/// An author or contributor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Display name; the email address when that is all there is.
+    pub name: String,
+    pub email: Option<String>,
+    /// Absolute URL of the person's page (Atom `uri`, JSON `url`).
+    pub url: Option<String>,
+}
+
+/// A file attached to an item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enclosure {
+    /// Absolute URL.
+    pub url: String,
+    /// Media type such as `audio/mpeg`.
+    pub mime_type: Option<String>,
+    /// Size in bytes, when the source states it.
+    pub length: Option<u64>,
+}
+
+impl Item {
+    /// The date the item is sorted and filtered by: published, else updated, else first seen.
+    pub fn date(&self) -> DateTime<Utc> {
+        self.published.or(self.updated).unwrap_or(self.first_seen)
+    }
+
+    /// The date the item last changed: updated, else [`Item::date`].
+    pub fn modified(&self) -> DateTime<Utc> {
+        self.updated.unwrap_or_else(|| self.date())
+    }
+}

@@ -1,0 +1,3 @@
+//! Sources: fetch a source's bytes and turn them into normalised items.
+
+pub mod feed;
