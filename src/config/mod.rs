@@ -1,1 +1,159 @@
-//! Config (to be written).
+//! The config file: `[daemon]`, `[[source]]` and `[[feed]]` tables, read from TOML and
+//! validated into a resolved [`Config`] in which every value is typed and checked.
+//!
+//! Reading collects **every** problem — syntax, unknown keys, wrong types, bad cron, regex,
+//! duration, size or URL, duplicate or unknown names — and reports them together, each with
+//! file, line, column and key. Nothing here touches the network or the store.
+
+mod raw;
+mod units;
+mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use url::Url;
+
+use crate::publish::Format;
+
+pub use units::{parse_duration, parse_size};
+
+/// A resolved, valid config.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub daemon: Daemon,
+    pub sources: Vec<SourceConfig>,
+    pub feeds: Vec<FeedConfig>,
+}
+
+/// `[daemon]`, with defaults filled in and paths made absolute.
+#[derive(Clone, Debug)]
+pub struct Daemon {
+    pub output_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub schedule: Schedule,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub user_agent: String,
+    pub base_url: Option<Url>,
+    pub retain: Duration,
+    pub title: String,
+}
+
+/// A 5-field (minutes) or 6-field (seconds) cron expression, or `@hourly`-style nickname.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    /// As written, for messages and `status`.
+    pub text: String,
+    pub cron: croner::Cron,
+}
+
+/// One `[[source]]`.
+#[derive(Clone, Debug)]
+pub struct SourceConfig {
+    pub name: String,
+    /// `http`, `https` or `file` (plain paths are turned into `file://` URLs).
+    pub url: Url,
+    pub schedule: Schedule,
+    pub tags: Vec<String>,
+    /// How long an item stays stored after the source last listed it; the newest
+    /// [`KEEP_NEWEST`] items of each source are kept regardless.
+    pub retain: Duration,
+}
+
+/// However old they are, this many of each source's newest items stay in the store.
+pub const KEEP_NEWEST: usize = 500;
+
+/// One `[[feed]]`.
+#[derive(Clone, Debug)]
+pub struct FeedConfig {
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub link: Option<String>,
+    /// Names of the selected sources, in config order (tags already expanded).
+    pub sources: Vec<String>,
+    pub formats: Vec<Format>,
+    pub limit: usize,
+    pub max_age: Option<Duration>,
+    pub include: Vec<Regex>,
+    pub exclude: Vec<Regex>,
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates `text` as if read from `path` (relative paths resolve against its folder).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        validate::validate(text, path).map_err(|problems| Error::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        })
+    }
+
+    /// The source called `name`.
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read config {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", render_problems(path, problems))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
+}
+
+/// One thing wrong with the file, located by line and column (1-based).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    /// Where in the config, e.g. `source "news".schedule` or `feed[2].sources`.
+    pub key: String,
+    pub message: String,
+}
+
+fn render_problems(path: &Path, problems: &[Problem]) -> String {
+    let mut out = format!(
+        "{} has {} problem{}:",
+        path.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for p in problems {
+        out.push_str(&format!("\n  {}:{p}", path.display()));
+    }
+    out
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.line, self.column, self.key, self.message
+        )
+    }
+}

@@ -1,0 +1,723 @@
+//! Raw tables → resolved [`Config`], collecting every problem before failing.
+//!
+//! The document is parsed once into spanned TOML values. Each table (`[daemon]`, each
+//! `[[source]]`, each `[[feed]]`) is deserialised on its own, so one bad entry does not hide
+//! the others; when a key is unknown or mistyped it is reported, dropped, and the table is
+//! tried again, so one typo does not hide the next. Then every value is checked.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+use url::Url;
+
+use super::raw::{RawDaemon, RawFeed, RawSource};
+use super::units::{parse_duration, parse_size};
+use super::{Config, Daemon, FeedConfig, Problem, Schedule, SourceConfig};
+use crate::publish::Format;
+
+const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
+const DEFAULT_LIMIT: u32 = 100;
+
+pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<Problem>> {
+    let mut v = Validator {
+        text,
+        problems: Vec::new(),
+    };
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        for e in errors {
+            let at = e.span().map_or(0, |s| s.start);
+            v.problem(at, "syntax", e.message().trim().to_string());
+        }
+        return Err(v.problems);
+    }
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut top = doc.into_inner();
+
+    let raw_daemon = match top.remove("daemon") {
+        Some(value) => v.table::<RawDaemon>("daemon", value).unwrap_or_default(),
+        None => RawDaemon::default(),
+    };
+    let raw_sources: Vec<(String, RawSource)> = match top.remove("source") {
+        Some(value) => v.array("source", value),
+        None => Vec::new(),
+    };
+    let raw_feeds: Vec<(String, RawFeed)> = match top.remove("feed") {
+        Some(value) => v.array("feed", value),
+        None => Vec::new(),
+    };
+    for (key, _) in top.iter() {
+        v.problem(
+            key.span().start,
+            key.get_ref(),
+            "unknown table or key (expected [daemon], [[source]] or [[feed]])".into(),
+        );
+    }
+
+    let daemon = v.daemon(raw_daemon, &dir);
+    let sources: Vec<SourceConfig> = raw_sources
+        .into_iter()
+        .filter_map(|(key, raw)| v.source(&key, raw, &daemon, &dir))
+        .collect();
+    v.unique_names("source", sources.iter().map(|s| s.name.as_str()));
+    let feeds: Vec<FeedConfig> = raw_feeds
+        .into_iter()
+        .filter_map(|(key, raw)| v.feed(&key, raw, &sources))
+        .collect();
+    v.unique_names("feed", feeds.iter().map(|f| f.name.as_str()));
+
+    v.problems.sort_by_key(|p| (p.line, p.column));
+    if v.problems.is_empty() {
+        Ok(Config {
+            path: path.to_path_buf(),
+            daemon,
+            sources,
+            feeds,
+        })
+    } else {
+        Err(v.problems)
+    }
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, offset: usize, key: &str, message: String) {
+        let (line, column) = line_column(self.text, offset);
+        self.problems.push(Problem {
+            line,
+            column,
+            key: key.to_string(),
+            message,
+        });
+    }
+
+    fn at<T>(&mut self, value: &Spanned<T>, key: &str, message: String) {
+        self.problem(value.span().start, key, message);
+    }
+
+    /// Deserialises one table; on an unknown or mistyped key, reports it, drops it and tries
+    /// again so that every bad key is reported. `None` when the table is beyond use.
+    fn table<T: DeserializeOwned>(&mut self, key: &str, mut value: Spanned<DeValue>) -> Option<T> {
+        if !matches!(value.get_ref(), DeValue::Table(_)) {
+            self.at(&value, key, "must be a table".into());
+            return None;
+        }
+        let mut dropped: Vec<String> = Vec::new();
+        loop {
+            let error = match T::deserialize(ValueDeserializer::from(value.clone())) {
+                Ok(parsed) => return Some(parsed),
+                Err(e) => e,
+            };
+            let message = error.message().trim().to_string();
+            let at = error.span().map_or(value.span().start, |s| s.start);
+            if dropped
+                .iter()
+                .any(|k| message.contains(&format!("missing field `{k}`")))
+            {
+                return None; // already reported as the key's own problem
+            }
+            let DeValue::Table(table) = value.get_mut() else {
+                return None;
+            };
+            let culprit = table
+                .iter()
+                .find(|(k, v)| k.span().contains(&at) || v.span().contains(&at))
+                .map(|(k, _)| k.get_ref().to_string());
+            match culprit {
+                Some(name) => {
+                    self.problem(at, &format!("{key}.{name}"), message);
+                    table.remove(name.as_str());
+                    dropped.push(name);
+                }
+                None => {
+                    self.problem(at, key, message);
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Deserialises an array of tables, naming each entry `KEY "NAME"` (or `KEY[N]`).
+    fn array<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+        value: Spanned<DeValue>,
+    ) -> Vec<(String, T)> {
+        let span = value.span();
+        let DeValue::Array(items) = value.into_inner() else {
+            self.problem(
+                span.start,
+                key,
+                format!("must be an array of tables: write [[{key}]]"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let label = entry_label(key, i, &item);
+            if let Some(parsed) = self.table::<T>(&label, item) {
+                out.push((label, parsed));
+            }
+        }
+        out
+    }
+
+    fn daemon(&mut self, raw: RawDaemon, dir: &Path) -> Daemon {
+        let schedule = raw
+            .schedule
+            .and_then(|s| self.schedule("daemon.schedule", &s))
+            .unwrap_or_else(|| parse_schedule(DEFAULT_SCHEDULE).expect("default schedule parses"));
+        let timeout = self.duration("daemon.timeout", raw.timeout.as_ref(), "30s");
+        let max_body = match raw.max_body {
+            Some(s) => match parse_size(s.get_ref()) {
+                Ok(0) => {
+                    self.at(&s, "daemon.max_body", "must be more than 0".into());
+                    0
+                }
+                Ok(n) => n,
+                Err(e) => {
+                    self.at(&s, "daemon.max_body", e);
+                    0
+                }
+            },
+            None => 8 << 20,
+        };
+        let base_url = raw.base_url.and_then(|s| {
+            let mut url = self.url("daemon.base_url", &s, &["http", "https"], None)?;
+            if !url.path().ends_with('/') {
+                url.set_path(&format!("{}/", url.path()));
+            }
+            Some(url)
+        });
+        Daemon {
+            output_dir: dir.join(raw.output_dir.map_or("public".into(), Spanned::into_inner)),
+            state_dir: dir.join(raw.state_dir.map_or("state".into(), Spanned::into_inner)),
+            schedule,
+            concurrency: self.count("daemon.concurrency", raw.concurrency, 32),
+            per_host: self.count("daemon.per_host", raw.per_host, 2),
+            timeout,
+            max_body,
+            user_agent: raw.user_agent.map_or_else(
+                || format!("syndic/{}", env!("CARGO_PKG_VERSION")),
+                Spanned::into_inner,
+            ),
+            base_url,
+            retain: self.duration("daemon.retain", raw.retain.as_ref(), "90d"),
+            title: raw
+                .title
+                .map_or_else(|| "syndic feeds".into(), Spanned::into_inner),
+        }
+    }
+
+    fn source(
+        &mut self,
+        key: &str,
+        raw: RawSource,
+        daemon: &Daemon,
+        dir: &Path,
+    ) -> Option<SourceConfig> {
+        let name_ok = self.name(&format!("{key}.name"), &raw.name);
+        let url = self.url(
+            &format!("{key}.url"),
+            &raw.url,
+            &["http", "https", "file"],
+            Some(dir),
+        );
+        let schedule = match &raw.schedule {
+            Some(s) => self.schedule(&format!("{key}.schedule"), s),
+            None => Some(daemon.schedule.clone()),
+        };
+        let mut tags = Vec::new();
+        for tag in &raw.tags {
+            if self.name(&format!("{key}.tags"), tag) {
+                tags.push(tag.get_ref().clone());
+            }
+        }
+        let retain = match &raw.retain {
+            Some(r) => self.duration(&format!("{key}.retain"), Some(r), "90d"),
+            None => daemon.retain,
+        };
+        Some(SourceConfig {
+            name: name_ok.then(|| raw.name.into_inner())?,
+            url: url?,
+            schedule: schedule?,
+            tags,
+            retain,
+        })
+    }
+
+    fn feed(&mut self, key: &str, raw: RawFeed, sources: &[SourceConfig]) -> Option<FeedConfig> {
+        let name_ok = self.name(&format!("{key}.name"), &raw.name);
+        let link = raw.link.and_then(|l| {
+            self.url(&format!("{key}.link"), &l, &["http", "https"], None)
+                .map(String::from)
+        });
+        let selected = match &raw.sources {
+            None => sources.iter().map(|s| s.name.clone()).collect(),
+            Some(wanted) => self.select(&format!("{key}.sources"), wanted, sources),
+        };
+        let mut formats = Vec::new();
+        match &raw.formats {
+            None => formats.extend(Format::all()),
+            Some(list) => {
+                for f in list {
+                    match f.get_ref().parse::<Format>() {
+                        Ok(format) if !formats.contains(&format) => formats.push(format),
+                        Ok(_) => {}
+                        Err(_) => self.at(
+                            f,
+                            &format!("{key}.formats"),
+                            format!(
+                                "unknown format {:?} (use \"rss\", \"atom\" or \"json\")",
+                                f.get_ref()
+                            ),
+                        ),
+                    }
+                }
+            }
+        }
+        let limit = self.count(&format!("{key}.limit"), raw.limit, DEFAULT_LIMIT);
+        let max_age = raw
+            .max_age
+            .as_ref()
+            .map(|m| self.duration(&format!("{key}.max_age"), Some(m), "0s"));
+        let include = self.regexes(&format!("{key}.include"), &raw.include);
+        let exclude = self.regexes(&format!("{key}.exclude"), &raw.exclude);
+        let name = raw.name.into_inner();
+        Some(FeedConfig {
+            title: raw.title.map_or_else(|| name.clone(), Spanned::into_inner),
+            name: name_ok.then_some(name)?,
+            description: raw.description,
+            link,
+            sources: selected,
+            formats,
+            limit,
+            max_age,
+            include,
+            exclude,
+        })
+    }
+
+    /// Resolves a feed's `sources` list (names and `tag:NAME`) into source names.
+    fn select(
+        &mut self,
+        key: &str,
+        wanted: &[Spanned<String>],
+        sources: &[SourceConfig],
+    ) -> Vec<String> {
+        let mut picked: HashSet<&str> = HashSet::new();
+        for entry in wanted {
+            let text = entry.get_ref();
+            if let Some(tag) = text.strip_prefix("tag:") {
+                let tagged: Vec<&str> = sources
+                    .iter()
+                    .filter(|s| s.tags.iter().any(|t| t == tag))
+                    .map(|s| s.name.as_str())
+                    .collect();
+                if tagged.is_empty() {
+                    self.at(entry, key, format!("no source has the tag {tag:?}"));
+                }
+                picked.extend(tagged);
+            } else if sources.iter().any(|s| &s.name == text) {
+                picked.insert(text);
+            } else {
+                self.at(
+                    entry,
+                    key,
+                    format!("unknown source {text:?} (write a source name, or tag:NAME)"),
+                );
+            }
+        }
+        // Config order, not the order of the list, so output does not depend on how it is written.
+        sources
+            .iter()
+            .filter(|s| picked.contains(s.name.as_str()))
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    fn name(&mut self, key: &str, name: &Spanned<String>) -> bool {
+        let text = name.get_ref();
+        let ok = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !text.starts_with('.');
+        if !ok {
+            self.at(
+                name,
+                key,
+                format!(
+                    "{text:?} is not a valid name: use letters, digits, '-', '_' and '.' (not first)"
+                ),
+            );
+        }
+        ok
+    }
+
+    fn unique_names<'n>(&mut self, kind: &str, names: impl Iterator<Item = &'n str>) {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for name in names {
+            *seen.entry(name).or_default() += 1;
+        }
+        let mut dups: Vec<&str> = seen
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(name, _)| name)
+            .collect();
+        dups.sort_unstable();
+        for name in dups {
+            // Point at the second definition: that is the one to rename.
+            let needle = format!("\"{name}\"");
+            let second = self
+                .text
+                .match_indices(&needle)
+                .filter(|(i, _)| self.text[..*i].trim_end().ends_with('='))
+                .nth(1)
+                .map_or(0, |(i, _)| i);
+            self.problem(
+                second,
+                &format!("{kind} \"{name}\".name"),
+                format!("two {kind}s are named {name:?}: names must be unique"),
+            );
+        }
+    }
+
+    fn schedule(&mut self, key: &str, text: &Spanned<String>) -> Option<Schedule> {
+        match parse_schedule(text.get_ref()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.at(text, key, e);
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, key: &str, text: Option<&Spanned<String>>, default: &str) -> Duration {
+        let Some(text) = text else {
+            return parse_duration(default).expect("default duration parses");
+        };
+        match parse_duration(text.get_ref()) {
+            Ok(d) if d.is_zero() => {
+                self.at(text, key, "must be longer than 0".into());
+                d
+            }
+            Ok(d) => d,
+            Err(e) => {
+                self.at(text, key, e);
+                Duration::ZERO
+            }
+        }
+    }
+
+    fn count(&mut self, key: &str, value: Option<Spanned<u32>>, default: u32) -> usize {
+        match value {
+            Some(v) if *v.get_ref() == 0 => {
+                self.at(&v, key, "must be at least 1".into());
+                1
+            }
+            Some(v) => *v.get_ref() as usize,
+            None => default as usize,
+        }
+    }
+
+    /// Parses a URL with one of `schemes`; with `dir`, a value without a scheme is a path
+    /// relative to it.
+    fn url(
+        &mut self,
+        key: &str,
+        text: &Spanned<String>,
+        schemes: &[&str],
+        dir: Option<&Path>,
+    ) -> Option<Url> {
+        let raw = text.get_ref().trim();
+        let parsed = match (Url::parse(raw), dir) {
+            (Err(url::ParseError::RelativeUrlWithoutBase), Some(dir)) if !raw.is_empty() => {
+                file_url(&dir.join(raw))
+            }
+            (Ok(url), _) => Ok(url),
+            (Err(e), _) => Err(format!("{raw:?} is not a URL: {e}")),
+        };
+        match parsed {
+            Ok(url) if schemes.contains(&url.scheme()) => Some(url),
+            Ok(url) => {
+                self.at(
+                    text,
+                    key,
+                    format!(
+                        "unsupported scheme {:?} (use {})",
+                        url.scheme(),
+                        schemes.join(", ")
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.at(text, key, e);
+                None
+            }
+        }
+    }
+
+    fn regexes(&mut self, key: &str, patterns: &[Spanned<String>]) -> Vec<regex::Regex> {
+        let mut out = Vec::new();
+        for p in patterns {
+            match regex::Regex::new(p.get_ref()) {
+                Ok(r) => out.push(r),
+                Err(e) => {
+                    // The regex crate draws a multi-line caret diagram; its last line is the reason.
+                    let text = e.to_string();
+                    let reason = text.lines().last().unwrap_or_default();
+                    let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+                    self.at(p, key, format!("bad regular expression: {reason}"));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Parses a cron expression: 5 fields (minutes), 6 (seconds first) or a nickname such as
+/// `@hourly`, `@daily` or `@weekly`.
+pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
+    let fields = text.split_whitespace().count();
+    if !text.trim_start().starts_with('@') && !(5..=6).contains(&fields) {
+        return Err(format!(
+            "{text:?} is not a cron expression: it has {fields} fields, expected 5 (minute hour day month weekday) or 6 (with seconds first)"
+        ));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Optional)
+        .build()
+        .parse(text)
+        .map(|cron| Schedule {
+            text: text.to_string(),
+            cron,
+        })
+        .map_err(|e| format!("{text:?} is not a valid cron expression: {e}"))
+}
+
+fn file_url(path: &Path) -> Result<Url, String> {
+    let absolute = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Url::from_file_path(&absolute).map_err(|()| format!("{} is not a usable path", path.display()))
+}
+
+fn entry_label(key: &str, index: usize, item: &Spanned<DeValue>) -> String {
+    if let DeValue::Table(t) = item.get_ref()
+        && let Some(name) = t.get("name")
+        && let DeValue::String(s) = name.get_ref()
+    {
+        return format!("{key} \"{s}\"");
+    }
+    format!("{key}[{}]", index + 1)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Result<Config, Vec<Problem>> {
+        validate(text, Path::new("/etc/syndic/syndic.toml"))
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        check(text)
+            .expect_err("config should be rejected")
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn resolves_defaults_paths_and_selection() {
+        let config = check(
+            r#"
+[daemon]
+output_dir = "out"
+base_url = "https://feeds.example.org/x"
+
+[[source]]
+name = "a"
+url = "https://example.org/feed.xml"
+tags = ["news"]
+
+[[source]]
+name = "b"
+url = "feeds/b.xml"
+schedule = "0 */5 * * * *"
+
+[[feed]]
+name = "all"
+
+[[feed]]
+name = "news"
+sources = ["tag:news", "a"]
+formats = ["atom"]
+max_age = "30d"
+include = ["(?i)korea"]
+"#,
+        )
+        .expect("valid");
+        assert_eq!(config.daemon.output_dir, Path::new("/etc/syndic/out"));
+        assert_eq!(config.daemon.state_dir, Path::new("/etc/syndic/state"));
+        assert_eq!(
+            config.daemon.base_url.as_ref().map(Url::as_str),
+            Some("https://feeds.example.org/x/")
+        );
+        assert_eq!(config.daemon.timeout, Duration::from_secs(30));
+        assert_eq!(config.daemon.max_body, 8 << 20);
+        assert_eq!(
+            config.sources[1].url.as_str(),
+            "file:///etc/syndic/feeds/b.xml"
+        );
+        assert_eq!(config.sources[0].schedule.text, DEFAULT_SCHEDULE);
+        assert_eq!(config.sources[1].schedule.text, "0 */5 * * * *");
+        assert_eq!(config.feeds[0].sources, ["a", "b"]);
+        assert_eq!(config.feeds[0].formats, Format::all());
+        assert_eq!(config.feeds[0].limit, 100);
+        assert_eq!(config.feeds[1].sources, ["a"]);
+        assert_eq!(config.feeds[1].formats, [Format::Atom]);
+        assert_eq!(
+            config.feeds[1].max_age,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_line_column_and_key() {
+        let found = problems(
+            r#"[daemon]
+timout = "30s"
+max_body = "lots"
+
+[[source]]
+name = "a"
+url = "https://example.org/a.xml"
+schedul = "0 * * * *"
+tagz = ["x"]
+
+[[source]]
+name = "b"
+url = "ftp://example.org/b.xml"
+schedule = "every hour"
+
+[[source]]
+name = "a"
+url = "https://example.org/again.xml"
+
+[[feed]]
+name = "f"
+sources = ["nope", "tag:missing"]
+include = ["(unclosed"]
+formats = ["rss", "opml"]
+"#,
+        );
+        let expected = [
+            "2:1: daemon.timout: unknown field `timout`",
+            "3:12: daemon.max_body: \"lots\" is not a size",
+            "8:1: source \"a\".schedul: unknown field `schedul`",
+            "9:1: source \"a\".tagz: unknown field `tagz`",
+            "13:7: source \"b\".url: unsupported scheme \"ftp\"",
+            "14:12: source \"b\".schedule: \"every hour\" is not a cron expression",
+            "22:12: feed \"f\".sources: unknown source \"nope\"",
+            "22:20: feed \"f\".sources: no source has the tag \"missing\"",
+            "23:12: feed \"f\".include: bad regular expression: unclosed group",
+            "24:19: feed \"f\".formats: unknown format \"opml\"",
+            "17:8: source \"a\".name: two sources are named \"a\"",
+        ];
+        for want in expected {
+            assert!(
+                found.iter().any(|p| p.starts_with(want)),
+                "missing {want:?} in {found:#?}"
+            );
+        }
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        let mut sorted = found.clone();
+        sorted.sort_by_key(|p| {
+            let mut parts = p.split(':').map(|n| n.parse::<usize>().unwrap_or(0));
+            (parts.next(), parts.next())
+        });
+        assert_eq!(found, sorted, "problems are listed in file order");
+    }
+
+    #[test]
+    fn syntax_errors_and_wrong_types() {
+        let found = problems("[[source]\nname = \"a\"\n");
+        assert!(found[0].starts_with("1:"), "{found:?}");
+        assert!(found[0].contains("syntax"), "{found:?}");
+
+        let found = problems("[daemon]\nconcurrency = \"many\"\nper_host = 0\n");
+        assert!(
+            found[0].starts_with("2:15: daemon.concurrency: invalid type"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("3:12: daemon.per_host: must be at least 1"),
+            "{found:?}"
+        );
+
+        let found = problems("source = 3\n[extra]\n");
+        assert!(
+            found.iter().any(|p| p.contains("write [[source]]")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("2:2: extra: unknown table")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn missing_required_keys_and_bad_names() {
+        let found = problems(
+            "[[source]]\nurl = \"https://e.org/\"\n[[source]]\nname = \"a b\"\nurl = \"x.xml\"\n",
+        );
+        assert!(
+            found[0].contains("source[1]: missing field `name`"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("\"a b\" is not a valid name"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn schedules_people_write() {
+        for ok in [
+            "*/30 * * * *",
+            "0 */5 * * * *",
+            "@hourly",
+            "@daily",
+            "@weekly",
+            "0 9 * * MON-FRI",
+        ] {
+            assert!(parse_schedule(ok).is_ok(), "{ok}");
+        }
+        for bad in ["* * *", "61 * * * *", "@sometimes", "* * * * * * * *"] {
+            assert!(parse_schedule(bad).is_err(), "{bad}");
+        }
+    }
+}
