@@ -1,1 +1,581 @@
-//! store (to be written).
+//! The embedded store: SQLite (WAL) in `state_dir`, holding every item with its first-seen
+//! and last-seen times, and each source's HTTP validators and health.
+//!
+//! One poll is one transaction, so a crash never leaves half a poll. Items leave only by
+//! retention ([`Store::record_poll`] prunes), never because their source stopped listing them.
+//! The schema is versioned with `PRAGMA user_version` and upgraded by [`MIGRATIONS`].
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::model::Item;
+use crate::source::http::Validators;
+
+/// File name of the database inside `state_dir`.
+pub const FILE_NAME: &str = "syndic.db";
+
+/// Schema steps; step N brings `user_version` from N to N+1. Never edit a step that shipped.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE sources (
+        name          TEXT PRIMARY KEY,
+        etag          TEXT,
+        last_modified TEXT,
+        last_fetch    INTEGER,          -- unix seconds of the last attempt
+        last_success  INTEGER,
+        last_status   INTEGER,          -- HTTP status of the last attempt, if any
+        last_error    TEXT,             -- NULL after a success
+        failures      INTEGER NOT NULL DEFAULT 0  -- consecutive
+    );
+    CREATE TABLE items (
+        source     TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        sort_date  INTEGER NOT NULL,    -- Item::date(), unix seconds
+        first_seen INTEGER NOT NULL,
+        last_seen  INTEGER NOT NULL,
+        hash       BLOB NOT NULL,       -- of the item as the source gave it
+        data       TEXT NOT NULL,       -- the Item, as JSON
+        PRIMARY KEY (source, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX items_by_date ON items (sort_date DESC);
+    CREATE INDEX items_by_source_date ON items (source, sort_date DESC);
+"];
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// What a successful poll brought, to be written in one transaction.
+pub struct Poll<'a> {
+    pub now: DateTime<Utc>,
+    /// `None` when the source answered "not modified".
+    pub items: Option<&'a [Item]>,
+    pub status: Option<u16>,
+    /// New validators; `None` keeps the stored ones (e.g. on 304).
+    pub validators: Option<&'a Validators>,
+    /// Items not listed since before `now - retain` may be dropped…
+    pub retain: Duration,
+    /// …except this many of the source's newest.
+    pub keep_newest: usize,
+}
+
+/// What a poll changed in the store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub new: usize,
+    pub updated: usize,
+    pub removed: usize,
+}
+
+impl Changes {
+    pub fn any(&self) -> bool {
+        self.new + self.updated + self.removed > 0
+    }
+}
+
+/// A source's row, for `status` and for conditional GET.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceState {
+    pub name: String,
+    pub validators: Validators,
+    pub last_fetch: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub failures: u32,
+    pub items: u64,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir` and brings its schema up to date.
+    pub fn open(dir: &Path) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create state_dir {}", dir.display()))?;
+        let path = dir.join(FILE_NAME);
+        let conn = Connection::open(&path)
+            .with_context(|| format!("cannot open store {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut store = Store { conn, path };
+        store
+            .migrate()
+            .with_context(|| format!("cannot upgrade store {}", store.path.display()))?;
+        Ok(store)
+    }
+
+    /// Opens an existing store without creating one; `None` if there is none yet.
+    pub fn open_existing(dir: &Path) -> anyhow::Result<Option<Store>> {
+        if !dir.join(FILE_NAME).exists() {
+            return Ok(None);
+        }
+        Store::open(dir).map(Some)
+    }
+
+    fn migrate(&mut self) -> anyhow::Result<()> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        if version > MIGRATIONS.len() {
+            anyhow::bail!(
+                "schema version {version} is newer than this syndic knows ({}); upgrade syndic",
+                MIGRATIONS.len()
+            );
+        }
+        for (step, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", step as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The stored state of `source` (default when it was never polled).
+    pub fn source_state(&self, source: &str) -> anyhow::Result<SourceState> {
+        Ok(self
+            .states(Some(source))?
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| SourceState {
+                name: source.to_string(),
+                ..SourceState::default()
+            }))
+    }
+
+    /// Every source the store knows, by name.
+    pub fn source_states(&self) -> anyhow::Result<Vec<SourceState>> {
+        self.states(None)
+    }
+
+    fn states(&self, only: Option<&str>) -> anyhow::Result<Vec<SourceState>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, etag, last_modified, last_fetch, last_success, last_status, last_error,
+                    failures, (SELECT count(*) FROM items WHERE items.source = sources.name)
+             FROM sources WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map(params![only], |r| {
+            Ok(SourceState {
+                name: r.get(0)?,
+                validators: Validators {
+                    etag: r.get(1)?,
+                    last_modified: r.get(2)?,
+                },
+                last_fetch: r.get::<_, Option<i64>>(3)?.and_then(from_unix),
+                last_success: r.get::<_, Option<i64>>(4)?.and_then(from_unix),
+                last_status: r.get(5)?,
+                last_error: r.get(6)?,
+                failures: r.get(7)?,
+                items: r.get::<_, i64>(8)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a successful poll of `source`: stores new items, updates changed ones in place
+    /// (keeping their first-seen time), marks listed ones as seen, applies retention and
+    /// resets the failure count — all in one transaction.
+    pub fn record_poll(&mut self, source: &str, poll: &Poll) -> anyhow::Result<Changes> {
+        let now = poll.now.timestamp();
+        let tx = self.conn.transaction()?;
+        let mut changes = Changes::default();
+        if let Some(items) = poll.items {
+            let mut find = tx.prepare_cached(
+                "SELECT first_seen, hash, data FROM items WHERE source = ?1 AND id = ?2",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO items (source, id, sort_date, first_seen, last_seen, hash, data)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+            )?;
+            let mut touch =
+                tx.prepare_cached("UPDATE items SET last_seen = ?3 WHERE source = ?1 AND id = ?2")?;
+            let mut replace = tx.prepare_cached(
+                "UPDATE items SET sort_date = ?3, last_seen = ?4, hash = ?5, data = ?6
+                 WHERE source = ?1 AND id = ?2",
+            )?;
+            for item in items {
+                let hash = content_hash(item)?;
+                let stored: Option<(i64, Vec<u8>, String)> = find
+                    .query_row(params![source, item.id], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()?;
+                match stored {
+                    None => {
+                        let data = serde_json::to_string(item)?;
+                        insert.execute(params![
+                            source,
+                            item.id,
+                            item.date().timestamp(),
+                            item.first_seen.timestamp(),
+                            hash,
+                            data
+                        ])?;
+                        changes.new += 1;
+                    }
+                    Some((_, old_hash, _)) if old_hash == hash => {
+                        touch.execute(params![source, item.id, now])?;
+                    }
+                    Some((_, _, old_data)) => {
+                        let old: Item = serde_json::from_str(&old_data)
+                            .context("stored item is not valid JSON")?;
+                        let mut item = item.clone();
+                        item.first_seen = old.first_seen;
+                        if item.updated.is_none() || item.updated == old.updated {
+                            item.updated = Some(poll.now);
+                        }
+                        replace.execute(params![
+                            source,
+                            item.id,
+                            item.date().timestamp(),
+                            now,
+                            hash,
+                            serde_json::to_string(&item)?
+                        ])?;
+                        changes.updated += 1;
+                    }
+                }
+            }
+        }
+        changes.removed = tx.execute(
+            "DELETE FROM items WHERE source = ?1 AND last_seen < ?2 AND id NOT IN
+                 (SELECT id FROM items WHERE source = ?1 ORDER BY sort_date DESC, id LIMIT ?3)",
+            params![
+                source,
+                now - poll.retain.as_secs().min(i64::MAX as u64) as i64,
+                poll.keep_newest as i64
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO sources (name, etag, last_modified, last_fetch, last_success, last_status,
+                                  last_error, failures)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, NULL, 0)
+             ON CONFLICT (name) DO UPDATE SET
+                 etag = CASE WHEN ?6 THEN excluded.etag ELSE etag END,
+                 last_modified = CASE WHEN ?6 THEN excluded.last_modified ELSE last_modified END,
+                 last_fetch = ?4, last_success = ?4, last_status = ?5, last_error = NULL,
+                 failures = 0",
+            params![
+                source,
+                poll.validators.and_then(|v| v.etag.as_deref()),
+                poll.validators.and_then(|v| v.last_modified.as_deref()),
+                now,
+                poll.status,
+                poll.validators.is_some()
+            ],
+        )?;
+        tx.commit()?;
+        Ok(changes)
+    }
+
+    /// Records a failed poll: the error and status, one more consecutive failure. Items and
+    /// validators stay as they were.
+    pub fn record_failure(
+        &mut self,
+        source: &str,
+        now: DateTime<Utc>,
+        status: Option<u16>,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO sources (name, last_fetch, last_status, last_error, failures)
+             VALUES (?1, ?2, ?3, ?4, 1)
+             ON CONFLICT (name) DO UPDATE SET
+                 last_fetch = ?2, last_status = ?3, last_error = ?4, failures = failures + 1",
+            params![source, now.timestamp(), status, error],
+        )?;
+        Ok(())
+    }
+
+    /// Calls `visit` with the items of `sources` dated at or after `since`, newest first
+    /// (ties: earliest first seen, then source and id, so the order is stable), until it
+    /// breaks. Rows are read one at a time: memory does not grow with the store.
+    pub fn scan(
+        &self,
+        sources: &[String],
+        since: Option<DateTime<Utc>>,
+        mut visit: impl FnMut(Item) -> ControlFlow<()>,
+    ) -> anyhow::Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT data FROM items
+             WHERE source IN (SELECT value FROM json_each(?1)) AND sort_date >= ?2
+             ORDER BY sort_date DESC, first_seen, source, id",
+        )?;
+        let names = serde_json::to_string(sources)?;
+        let mut rows = stmt.query(params![names, since.map_or(i64::MIN, |d| d.timestamp())])?;
+        while let Some(row) = rows.next()? {
+            let data: String = row.get(0)?;
+            let item: Item =
+                serde_json::from_str(&data).context("stored item is not valid JSON")?;
+            if visit(item).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Identifies an item's content as its source gave it, to tell a changed item from a
+/// re-listed one.
+fn content_hash(item: &Item) -> anyhow::Result<Vec<u8>> {
+    let fields = (
+        &item.title,
+        &item.link,
+        &item.authors,
+        &item.published,
+        &item.updated,
+        &item.summary,
+        &item.content,
+        &item.categories,
+        &item.enclosures,
+        &item.image,
+    );
+    Ok(Sha256::digest(serde_json::to_vec(&fields)?).to_vec())
+}
+
+fn from_unix(seconds: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(seconds, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, day, 12, 0, 0).unwrap()
+    }
+
+    fn item(id: &str, published: Option<u32>, seen: u32) -> Item {
+        Item {
+            id: id.into(),
+            source: "s".into(),
+            title: Some(format!("title {id}")),
+            link: Some(format!("https://example.org/{id}")),
+            authors: vec![],
+            published: published.map(at),
+            updated: None,
+            summary: None,
+            content: None,
+            categories: vec![],
+            enclosures: vec![],
+            image: None,
+            first_seen: at(seen),
+        }
+    }
+
+    fn poll<'a>(
+        now: u32,
+        items: Option<&'a [Item]>,
+        validators: Option<&'a Validators>,
+    ) -> Poll<'a> {
+        Poll {
+            now: at(now),
+            items,
+            status: Some(200),
+            validators,
+            retain: Duration::from_secs(10 * 86_400),
+            keep_newest: 2,
+        }
+    }
+
+    fn ids(store: &Store) -> Vec<String> {
+        let mut out = Vec::new();
+        store
+            .scan(&["s".into()], None, |i| {
+                out.push(i.id);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn first_seen_is_kept_and_relisting_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let first = [item("a", None, 1), item("b", Some(1), 1)];
+        let changes = store
+            .record_poll("s", &poll(1, Some(&first), None))
+            .unwrap();
+        assert_eq!(
+            changes,
+            Changes {
+                new: 2,
+                updated: 0,
+                removed: 0
+            }
+        );
+
+        // The next poll sees the same items with a later "now".
+        let again = [item("a", None, 2), item("b", Some(1), 2)];
+        let changes = store
+            .record_poll("s", &poll(2, Some(&again), None))
+            .unwrap();
+        assert!(!changes.any());
+        let mut stored = Vec::new();
+        store
+            .scan(&["s".into()], None, |i| {
+                stored.push(i);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        let undated = stored.iter().find(|i| i.id == "a").unwrap();
+        assert_eq!(
+            undated.first_seen,
+            at(1),
+            "an undated item keeps its first-seen date"
+        );
+        assert_eq!(undated.date(), at(1));
+    }
+
+    #[test]
+    fn changed_content_updates_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .record_poll("s", &poll(1, Some(&[item("a", Some(1), 1)]), None))
+            .unwrap();
+        let mut changed = item("a", Some(1), 3);
+        changed.title = Some("a better title".into());
+        let changes = store
+            .record_poll("s", &poll(3, Some(&[changed.clone()]), None))
+            .unwrap();
+        assert_eq!(changes.updated, 1);
+        let mut stored = None;
+        store
+            .scan(&["s".into()], None, |i| {
+                stored = Some(i);
+                ControlFlow::Break(())
+            })
+            .unwrap();
+        let stored = stored.unwrap();
+        assert_eq!(stored.title.as_deref(), Some("a better title"));
+        assert_eq!(stored.first_seen, at(1));
+        assert_eq!(stored.updated, Some(at(3)));
+        // Seeing the same changed version again is not another change.
+        let changes = store
+            .record_poll("s", &poll(4, Some(&[changed]), None))
+            .unwrap();
+        assert!(!changes.any());
+    }
+
+    #[test]
+    fn dropped_items_stay_until_retention_but_the_newest_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let old = [
+            item("old1", Some(1), 1),
+            item("old2", Some(2), 1),
+            item("old3", Some(3), 1),
+        ];
+        store.record_poll("s", &poll(3, Some(&old), None)).unwrap();
+        // The source stops listing them; within the retention period they stay.
+        store.record_poll("s", &poll(8, Some(&[]), None)).unwrap();
+        assert_eq!(ids(&store), ["old3", "old2", "old1"]);
+        // Past retention, only the newest `keep_newest` (2) survive.
+        let changes = store.record_poll("s", &poll(20, Some(&[]), None)).unwrap();
+        assert_eq!(changes.removed, 1);
+        assert_eq!(ids(&store), ["old3", "old2"]);
+    }
+
+    #[test]
+    fn failures_count_up_and_keep_items_and_validators() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let validators = Validators {
+            etag: Some("\"v1\"".into()),
+            last_modified: Some("Thu, 01 Jan 2026 00:00:00 GMT".into()),
+        };
+        store
+            .record_poll(
+                "s",
+                &poll(1, Some(&[item("a", Some(1), 1)]), Some(&validators)),
+            )
+            .unwrap();
+        store
+            .record_failure("s", at(2), Some(500), "HTTP 500")
+            .unwrap();
+        store.record_failure("s", at(3), None, "timed out").unwrap();
+        let state = store.source_state("s").unwrap();
+        assert_eq!(state.failures, 2);
+        assert_eq!(state.last_error.as_deref(), Some("timed out"));
+        assert_eq!(state.validators, validators);
+        assert_eq!(state.items, 1);
+        assert_eq!(state.last_success, Some(at(1)));
+
+        // A 304 keeps the validators and items and clears the error.
+        store.record_poll("s", &poll(4, None, None)).unwrap();
+        let state = store.source_state("s").unwrap();
+        assert_eq!((state.failures, state.last_error), (0, None));
+        assert_eq!(state.validators, validators);
+        assert_eq!(state.last_success, Some(at(4)));
+        assert_eq!(ids(&store), ["a"]);
+    }
+
+    #[test]
+    fn scan_is_newest_first_since_a_date_and_stops_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let items = [
+            item("a", Some(1), 5),
+            item("b", Some(3), 5),
+            item("c", None, 5),
+        ];
+        store
+            .record_poll("s", &poll(5, Some(&items), None))
+            .unwrap();
+        store
+            .record_poll("other", &poll(5, Some(&[item("x", Some(4), 5)]), None))
+            .unwrap();
+        assert_eq!(ids(&store), ["c", "b", "a"]);
+        let mut recent = Vec::new();
+        store
+            .scan(&["s".into(), "other".into()], Some(at(3)), |i| {
+                recent.push(i.id);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(recent, ["c", "x", "b"]);
+        let mut first = Vec::new();
+        store
+            .scan(&["s".into()], None, |i| {
+                first.push(i.id);
+                ControlFlow::Break(())
+            })
+            .unwrap();
+        assert_eq!(first, ["c"]);
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut store = Store::open(dir.path()).unwrap();
+            store
+                .record_poll("s", &poll(1, Some(&[item("a", None, 1)]), None))
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(ids(&store), ["a"]);
+        store.conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(store);
+        let error = Store::open(dir.path()).err().unwrap();
+        assert!(
+            format!("{error:#}").contains("newer than this syndic knows"),
+            "{error:#}"
+        );
+        assert!(
+            Store::open_existing(&dir.path().join("nothing"))
+                .unwrap()
+                .is_none()
+        );
+    }
+}

@@ -1,3 +1,4 @@
 //! Sources: fetch a source's bytes and turn them into normalised items.
 
 pub mod feed;
+pub mod http;

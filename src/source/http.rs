@@ -1,0 +1,298 @@
+//! Fetching a source's bytes: `http(s)://` with conditional GET, or `file://`.
+//!
+//! Bodies are read chunk by chunk and abandoned as soon as they pass `max_body`, so a huge or
+//! endless body never sits in memory. The whole fetch is bounded by `timeout`. This module
+//! returns bytes and response metadata only; it does not decode or parse them.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use tokio::io::AsyncReadExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
+
+use crate::config::Daemon;
+
+/// What a source answered last time, sent back to ask "has it changed?".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A fetch that succeeded.
+#[derive(Debug)]
+pub enum Fetched {
+    /// 304, or a file whose size and modification time are unchanged.
+    NotModified {
+        status: Option<u16>,
+    },
+    Body(Body),
+}
+
+/// A response body and what came with it.
+#[derive(Debug)]
+pub struct Body {
+    pub bytes: Vec<u8>,
+    /// The URL after redirects: the base for relative links.
+    pub url: Url,
+    /// The Content-Type header, for its charset only.
+    pub content_type: Option<String>,
+    /// HTTP status; `None` for files.
+    pub status: Option<u16>,
+    pub validators: Validators,
+}
+
+/// Why a fetch failed. The daemon branches on the kind (back-off, Retry-After, Gone).
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("HTTP {status}")]
+    Status {
+        status: u16,
+        /// `Retry-After` in seconds, when given as a number (429, 503).
+        retry_after: Option<Duration>,
+    },
+    #[error("no complete response within {0:?}")]
+    Timeout(Duration),
+    #[error("body is larger than max_body ({limit} bytes)")]
+    TooLarge { limit: u64 },
+    #[error("{0}")]
+    Network(String),
+    #[error("{0}")]
+    File(String),
+}
+
+impl FetchError {
+    /// The HTTP status, when the server answered with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Fetches sources with one shared HTTP client and the config's limits.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    timeout: Duration,
+    max_body: u64,
+}
+
+impl Fetcher {
+    pub fn new(daemon: &Daemon) -> anyhow::Result<Fetcher> {
+        let client = reqwest::Client::builder()
+            .user_agent(daemon.user_agent.clone())
+            .timeout(daemon.timeout)
+            .connect_timeout(daemon.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::limited(10))
+            .build()?;
+        Ok(Fetcher {
+            client,
+            timeout: daemon.timeout,
+            max_body: daemon.max_body,
+        })
+    }
+
+    /// Fetches `url`, sending `validators` so an unchanged source answers 304.
+    pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        match url.scheme() {
+            "file" => self.fetch_file(url, validators).await,
+            _ => self.fetch_http(url, validators).await,
+        }
+    }
+
+    async fn fetch_http(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let mut request = self.client.get(url.clone()).header(
+            header::ACCEPT,
+            "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
+        );
+        if let Some(etag) = &validators.etag {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = &validators.last_modified {
+            request = request.header(header::IF_MODIFIED_SINCE, modified);
+        }
+        let mut response = request.send().await.map_err(|e| self.classify(e))?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified {
+                status: Some(status.as_u16()),
+            });
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                retry_after: retry_after(response.headers()),
+            });
+        }
+        if response.content_length().is_some_and(|n| n > self.max_body) {
+            return Err(FetchError::TooLarge {
+                limit: self.max_body,
+            });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if (bytes.len() + chunk.len()) as u64 > self.max_body {
+                return Err(FetchError::TooLarge {
+                    limit: self.max_body,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let headers = response.headers();
+        Ok(Fetched::Body(Body {
+            bytes,
+            url: response.url().clone(),
+            content_type: header_text(headers, header::CONTENT_TYPE),
+            status: Some(status.as_u16()),
+            validators: Validators {
+                etag: header_text(headers, header::ETAG),
+                last_modified: header_text(headers, header::LAST_MODIFIED),
+            },
+        }))
+    }
+
+    /// Reads a local file. Its size and modification time serve as its validator, so an
+    /// unchanged file is not parsed again.
+    async fn fetch_file(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let path = url
+            .to_file_path()
+            .map_err(|()| FetchError::File(format!("{url} is not a local path")))?;
+        let file_error = |e: std::io::Error| FetchError::File(format!("{}: {e}", path.display()));
+        let file = tokio::fs::File::open(&path).await.map_err(file_error)?;
+        let meta = file.metadata().await.map_err(file_error)?;
+        if meta.is_dir() {
+            return Err(FetchError::File(format!("{} is a folder", path.display())));
+        }
+        let stamp = file_stamp(&path, meta.len(), meta.modified().ok());
+        if validators.etag.as_deref() == Some(stamp.as_str()) {
+            return Ok(Fetched::NotModified { status: None });
+        }
+        if meta.len() > self.max_body {
+            return Err(FetchError::TooLarge {
+                limit: self.max_body,
+            });
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        // Bounded even if the file grows while it is read.
+        file.take(self.max_body + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(file_error)?;
+        if bytes.len() as u64 > self.max_body {
+            return Err(FetchError::TooLarge {
+                limit: self.max_body,
+            });
+        }
+        Ok(Fetched::Body(Body {
+            bytes,
+            url: url.clone(),
+            content_type: None,
+            status: None,
+            validators: Validators {
+                etag: Some(stamp),
+                last_modified: None,
+            },
+        }))
+    }
+
+    fn classify(&self, error: reqwest::Error) -> FetchError {
+        if error.is_timeout() {
+            return FetchError::Timeout(self.timeout);
+        }
+        FetchError::Network(error_chain(&error))
+    }
+}
+
+fn file_stamp(path: &Path, len: u64, modified: Option<SystemTime>) -> String {
+    let nanos = modified
+        .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("file:{len}:{nanos}:{}", path.display())
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// `Retry-After` as a number of seconds. (An HTTP-date form is read by the daemon's
+/// scheduler, which knows the clock.)
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header_text(headers, header::RETRY_AFTER)?
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// "error sending request: client error (Connect): tcp connect error: Connection refused":
+/// reqwest's top-level message alone rarely says what went wrong.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Caps on fetches in flight: `concurrency` in all, `per_host` to any one host.
+pub struct Limits {
+    global: Arc<Semaphore>,
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Held while a fetch is in flight.
+pub struct Permit {
+    _global: OwnedSemaphorePermit,
+    _host: Option<OwnedSemaphorePermit>,
+}
+
+impl Limits {
+    pub fn new(concurrency: usize, per_host: usize) -> Limits {
+        Limits {
+            global: Arc::new(Semaphore::new(concurrency.max(1))),
+            per_host: per_host.max(1),
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a slot for `url` (per-host first, so a busy host does not hold global slots).
+    pub async fn acquire(&self, url: &Url) -> Permit {
+        let host = url.host_str().map(|h| {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+            hosts
+                .entry(h.to_ascii_lowercase())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+                .clone()
+        });
+        let host_permit = match host {
+            Some(semaphore) => semaphore.acquire_owned().await.ok(),
+            None => None,
+        };
+        let global = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the global semaphore is never closed");
+        Permit {
+            _global: global,
+            _host: host_permit,
+        }
+    }
+}
