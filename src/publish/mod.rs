@@ -13,6 +13,7 @@ pub mod atom;
 #[cfg(test)]
 mod golden;
 pub mod json;
+pub mod opml;
 pub mod rss;
 pub mod write;
 
