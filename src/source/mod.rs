@@ -1,3 +1,5 @@
 //! Sources: fetch a source's bytes and turn them into normalised items.
 
+pub mod date;
 pub mod feed;
+pub mod text;
