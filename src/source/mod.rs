@@ -13,5 +13,6 @@ mod elements;
 pub mod feed;
 mod feedxml;
 pub mod json;
+pub mod normalise;
 pub mod text;
 pub mod xml;
