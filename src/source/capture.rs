@@ -30,12 +30,15 @@ pub enum How {
     Html,
     Xhtml,
     /// Base64 of text, or of HTML when `html`.
-    Base64 { html: bool },
+    Base64 {
+        html: bool,
+    },
 }
 
 /// Elements that have no end tag in HTML.
 const VOID: [&str; 14] = [
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
 ];
 
 /// The content of one element so far.
@@ -52,7 +55,13 @@ pub struct Capture {
 
 impl Capture {
     pub fn new(mode: Mode, how: How) -> Self {
-        Capture { mode, how, buf: String::new(), open: Vec::new(), div: (None, None, false) }
+        Capture {
+            mode,
+            how,
+            buf: String::new(),
+            open: Vec::new(),
+            div: (None, None, false),
+        }
     }
 
     pub fn start(&mut self, el: &Element) {
@@ -122,8 +131,11 @@ impl Capture {
         }
     }
 
+    /// The decoded text; when the content is not base64 of UTF-8 after all (an unknown
+    /// media type on plain text), the text as it is.
     fn base64(&self) -> Option<String> {
-        text::base64_decode(&self.buf).and_then(|b| String::from_utf8(b).ok())
+        let decoded = text::base64_decode(&self.buf).and_then(|b| String::from_utf8(b).ok());
+        Some(decoded.unwrap_or_else(|| self.buf.clone()))
     }
 
     /// Plain text: markup removed, references decoded, whitespace collapsed.
@@ -133,20 +145,32 @@ impl Capture {
             How::MaybeHtml if text::looks_like_html(&self.buf) => text::html_to_text(&self.buf),
             How::MaybeHtml => text::collapse_whitespace(&self.buf),
             How::Html | How::Xhtml => text::html_to_text(self.markup()),
-            How::Base64 { html: true } => self.base64().map(|s| text::html_to_text(&s)).unwrap_or_default(),
-            How::Base64 { html: false } => self.base64().map(|s| text::collapse_whitespace(&s)).unwrap_or_default(),
+            How::Base64 { html: true } => self
+                .base64()
+                .map(|s| text::html_to_text(&s))
+                .unwrap_or_default(),
+            How::Base64 { html: false } => self
+                .base64()
+                .map(|s| text::collapse_whitespace(&s))
+                .unwrap_or_default(),
         }
     }
 
     /// HTML: text escaped, markup as written.
     pub fn html(&self) -> String {
         match self.how {
-            How::Raw | How::Text | How::MaybeHtml => text::escape_html(self.buf.trim()).into_owned(),
-            How::Html | How::Xhtml => self.markup().trim().to_owned(),
-            How::Base64 { html: true } => self.base64().map(|s| s.trim().to_owned()).unwrap_or_default(),
-            How::Base64 { html: false } => {
-                self.base64().map(|s| text::escape_html(s.trim()).into_owned()).unwrap_or_default()
+            How::Raw | How::Text | How::MaybeHtml => {
+                text::escape_html(self.buf.trim()).into_owned()
             }
+            How::Html | How::Xhtml => self.markup().trim().to_owned(),
+            How::Base64 { html: true } => self
+                .base64()
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default(),
+            How::Base64 { html: false } => self
+                .base64()
+                .map(|s| text::escape_html(s.trim()).into_owned())
+                .unwrap_or_default(),
         }
     }
 }
@@ -154,10 +178,15 @@ impl Capture {
 /// How an Atom text construct (`title`, `summary`, `content`, …) is typed: Atom 1.0
 /// `type="text|html|xhtml|MIME"`, Atom 0.3 `type="MIME"` with `mode="xml|escaped|base64"`.
 pub fn atom_construct(el: &Element) -> (Mode, How) {
-    let ty = el.attr("type").map(|t| t.to_ascii_lowercase()).unwrap_or_default();
+    let ty = el
+        .attr("type")
+        .map(|t| t.to_ascii_lowercase())
+        .unwrap_or_default();
     let ty = ty.split(';').next().unwrap_or_default().trim();
     let html = matches!(ty, "html" | "text/html");
-    let xml = matches!(ty, "xhtml" | "application/xhtml+xml") || ty.ends_with("+xml") || ty.ends_with("/xml");
+    let xml = matches!(ty, "xhtml" | "application/xhtml+xml")
+        || ty.ends_with("+xml")
+        || ty.ends_with("/xml");
     let mode = el.attr("mode").map(|m| m.to_ascii_lowercase());
     match mode.as_deref() {
         Some("base64") => (Mode::Text, How::Base64 { html: html || xml }),
@@ -198,7 +227,8 @@ mod tests {
 
     #[test]
     fn text_is_escaped_into_html() {
-        let c = capture("<content type='text'>History of the &lt;blink&gt; tag &amp; more</content>");
+        let c =
+            capture("<content type='text'>History of the &lt;blink&gt; tag &amp; more</content>");
         assert_eq!(c.html(), "History of the &lt;blink&gt; tag &amp; more");
         assert_eq!(c.plain(), "History of the <blink> tag & more");
     }
@@ -206,15 +236,23 @@ mod tests {
     #[test]
     fn escaped_html_and_naked_markup() {
         let c = capture("<summary type='html'>&lt;p&gt;A &amp;amp; B&lt;/p&gt;</summary>");
-        assert_eq!((c.html().as_str(), c.plain().as_str()), ("<p>A &amp; B</p>", "A & B"));
-        let c = capture("<summary type='text/html' mode='xml'>Example <b>Atom &amp; co</b><br/></summary>");
+        assert_eq!(
+            (c.html().as_str(), c.plain().as_str()),
+            ("<p>A &amp; B</p>", "A & B")
+        );
+        let c = capture(
+            "<summary type='text/html' mode='xml'>Example <b>Atom &amp; co</b><br/></summary>",
+        );
         assert_eq!(c.html(), "Example <b>Atom &amp; co</b><br>");
     }
 
     #[test]
     fn xhtml_div_is_unwrapped() {
         let src = r#"<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"> <p class="x">A &amp; <a href="/b">B</a></p> </div></content>"#;
-        assert_eq!(capture(src).html(), r#"<p class="x">A &amp; <a href="/b">B</a></p>"#);
+        assert_eq!(
+            capture(src).html(),
+            r#"<p class="x">A &amp; <a href="/b">B</a></p>"#
+        );
         let src = r#"<title type="xhtml"><xh:div xmlns:xh="http://www.w3.org/1999/xhtml">Less: &lt;em&gt; <xh:em>x</xh:em></xh:div></title>"#;
         assert_eq!(capture(src).plain(), "Less: <em> x");
     }
@@ -225,6 +263,8 @@ mod tests {
         assert_eq!(c.html(), "<p>Hi</p>");
         let c = capture("<content type='application/octet-stream'>PHA+SGk8L3A+</content>");
         assert_eq!(c.html(), "&lt;p&gt;Hi&lt;/p&gt;");
+        let c = capture("<title type='application/x-custom'>test</title>");
+        assert_eq!(c.plain(), "test");
     }
 
     #[test]

@@ -34,13 +34,22 @@ pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
     };
     let body = &body[bom..];
     match charset {
-        Charset::Whatwg(enc) if enc == UTF_8 => Decoded { text: utf8_or_1252(body), encoding: "UTF-8" },
+        Charset::Whatwg(enc) if enc == UTF_8 => Decoded {
+            text: utf8_or_1252(body),
+            encoding: "UTF-8",
+        },
         Charset::Whatwg(enc) => Decoded {
             text: enc.decode_without_bom_handling(body).0,
             encoding: enc.name(),
         },
-        Charset::Utf32Le => Decoded { text: Cow::Owned(utf32(body, u32::from_le_bytes)), encoding: "UTF-32LE" },
-        Charset::Utf32Be => Decoded { text: Cow::Owned(utf32(body, u32::from_be_bytes)), encoding: "UTF-32BE" },
+        Charset::Utf32Le => Decoded {
+            text: Cow::Owned(utf32(body, u32::from_le_bytes)),
+            encoding: "UTF-32LE",
+        },
+        Charset::Utf32Be => Decoded {
+            text: Cow::Owned(utf32(body, u32::from_be_bytes)),
+            encoding: "UTF-32BE",
+        },
     }
 }
 
@@ -65,7 +74,11 @@ fn choose(body: &[u8], content_type: Option<&str>) -> Charset {
         (Charset::Whatwg(_), Some(_)) => false,
         (_, w) => w == Some(c),
     };
-    if let Some(c) = content_type.and_then(header_charset).and_then(label).filter(|&c| fits(c)) {
+    if let Some(c) = content_type
+        .and_then(header_charset)
+        .and_then(label)
+        .filter(|&c| fits(c))
+    {
         return c;
     }
     if let Some(w) = wide {
@@ -123,7 +136,11 @@ fn declared(body: &[u8]) -> Option<&str> {
     if head[start..].starts_with(b"<?xml") {
         let decl = &head[start..start + memchr::memmem::find(&head[start..], b"?>")?];
         let at = memchr::memmem::find(decl, b"encoding")? + 8;
-        let rest = std::str::from_utf8(&decl[at..]).ok()?.trim_start().strip_prefix('=')?.trim_start();
+        let rest = std::str::from_utf8(&decl[at..])
+            .ok()?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim_start();
         let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
         return rest[1..].split(quote).next();
     }
@@ -131,8 +148,14 @@ fn declared(body: &[u8]) -> Option<&str> {
     let meta = memchr::memmem::find(&lower, b"<meta")?;
     let at = meta + memchr::memmem::find(&lower[meta..], b"charset=")? + 8;
     let rest = &head[at..];
-    let rest = &rest[rest.iter().take_while(|b| matches!(b, b'"' | b'\'')).count()..];
-    let len = rest.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.')).count();
+    let rest = &rest[rest
+        .iter()
+        .take_while(|b| matches!(b, b'"' | b'\''))
+        .count()..];
+    let len = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
+        .count();
     std::str::from_utf8(&rest[..len]).ok()
 }
 
@@ -179,24 +202,46 @@ mod tests {
     #[test]
     fn bom_wins_over_everything() {
         let body = b"\xEF\xBB\xBF<?xml version='1.0' encoding='iso-8859-1'?><a>\xC3\xA9</a>";
-        assert_eq!(dec(body, Some("text/xml; charset=windows-1251")).0, "<?xml version='1.0' encoding='iso-8859-1'?><a>é</a>");
-        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("<a>é</a>".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        assert_eq!(
+            dec(body, Some("text/xml; charset=windows-1251")).0,
+            "<?xml version='1.0' encoding='iso-8859-1'?><a>é</a>"
+        );
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("<a>é</a>".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
         assert_eq!(dec(&utf16, None), ("<a>é</a>".to_string(), "UTF-16LE"));
     }
 
     #[test]
     fn header_charset_beats_the_declaration() {
         let body = b"<?xml version='1.0' encoding='utf-8'?><a>\xE9</a>";
-        assert_eq!(dec(body, Some("application/rss+xml; charset='ISO-8859-1'")).0, "<?xml version='1.0' encoding='utf-8'?><a>é</a>");
-        assert_eq!(header_charset("text/xml;charset = \"us-ascii\""), Some("us-ascii"));
+        assert_eq!(
+            dec(body, Some("application/rss+xml; charset='ISO-8859-1'")).0,
+            "<?xml version='1.0' encoding='utf-8'?><a>é</a>"
+        );
+        assert_eq!(
+            header_charset("text/xml;charset = \"us-ascii\""),
+            Some("us-ascii")
+        );
     }
 
     #[test]
     fn declaration_names_windows_1252_and_latin1() {
         let body = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><a>\x93quoted\x94 \x80</a>";
-        assert!(dec(body, None).0.contains("\u{201C}quoted\u{201D} \u{20AC}"));
+        assert!(
+            dec(body, None)
+                .0
+                .contains("\u{201C}quoted\u{201D} \u{20AC}")
+        );
         let body = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>caf\xE9</a>";
-        assert_eq!(dec(body, Some("text/xml")), ("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>café</a>".into(), "windows-1252"));
+        assert_eq!(
+            dec(body, Some("text/xml")),
+            (
+                "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>café</a>".into(),
+                "windows-1252"
+            )
+        );
     }
 
     #[test]
@@ -207,28 +252,49 @@ mod tests {
 
     #[test]
     fn detection_when_nothing_is_declared() {
-        assert_eq!(dec("<a>café</a>".as_bytes(), None), ("<a>café</a>".into(), "UTF-8"));
+        assert_eq!(
+            dec("<a>café</a>".as_bytes(), None),
+            ("<a>café</a>".into(), "UTF-8")
+        );
         let latin = b"<a>Il \xE9tait une fois, dans une for\xEAt tr\xE8s \xE9loign\xE9e, un ch\xE2teau.</a>";
         assert!(dec(latin, None).0.contains("était"));
     }
 
     #[test]
     fn utf16_and_utf32_without_bom() {
-        let be: Vec<u8> = "<a>é</a>".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let be: Vec<u8> = "<a>é</a>"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
         assert_eq!(dec(&be, None).0, "<a>é</a>");
-        let le32: Vec<u8> = "<a>é</a>".chars().flat_map(|c| (c as u32).to_le_bytes()).collect();
-        assert_eq!(dec(&le32, Some("text/xml; charset=utf-32")), ("<a>é</a>".into(), "UTF-32LE"));
+        let le32: Vec<u8> = "<a>é</a>"
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        assert_eq!(
+            dec(&le32, Some("text/xml; charset=utf-32")),
+            ("<a>é</a>".into(), "UTF-32LE")
+        );
     }
 
     #[test]
     fn lying_utf8_falls_back_per_byte() {
-        let body = "<?xml version='1.0' encoding='utf-8'?><a>café ".bytes().chain(*b"na\xEFve</a>").collect::<Vec<u8>>();
-        assert_eq!(dec(&body, None).0, "<?xml version='1.0' encoding='utf-8'?><a>café naïve</a>");
+        let body = "<?xml version='1.0' encoding='utf-8'?><a>café "
+            .bytes()
+            .chain(*b"na\xEFve</a>")
+            .collect::<Vec<u8>>();
+        assert_eq!(
+            dec(&body, None).0,
+            "<?xml version='1.0' encoding='utf-8'?><a>café naïve</a>"
+        );
     }
 
     #[test]
     fn an_ascii_document_declaring_utf16_is_not_utf16() {
         let body = b"<?xml version='1.0' encoding='utf-16'?><a>x</a>";
-        assert_eq!(dec(body, Some("text/xml; charset=utf-16")).0, "<?xml version='1.0' encoding='utf-16'?><a>x</a>");
+        assert_eq!(
+            dec(body, Some("text/xml; charset=utf-16")).0,
+            "<?xml version='1.0' encoding='utf-16'?><a>x</a>"
+        );
     }
 }

@@ -254,13 +254,41 @@ fn month(word: &str) -> Option<u32> {
         ("Νοέ", 11),
         ("Δεκ", 12),
     ];
+    // Abbreviations in other languages that feeds localise dates into (Italian, Spanish,
+    // German, French), where they differ from the English ones.
+    const LOCAL: [(&str, u32); 24] = [
+        ("gen", 1),
+        ("ene", 1),
+        ("janv", 1),
+        ("févr", 2),
+        ("fevr", 2),
+        ("mär", 3),
+        ("mars", 3),
+        ("abr", 4),
+        ("avr", 4),
+        ("mag", 5),
+        ("mai", 5),
+        ("giu", 6),
+        ("juin", 6),
+        ("lug", 7),
+        ("juil", 7),
+        ("ago", 8),
+        ("août", 8),
+        ("set", 9),
+        ("ott", 10),
+        ("okt", 10),
+        ("dic", 12),
+        ("dez", 12),
+        ("déc", 12),
+        ("sept", 9),
+    ];
     let lower = word.to_lowercase();
     let lower = lower.trim_end_matches('.');
-    let lower = if lower == "sept" { "sep" } else { lower };
     EN.iter()
         .position(|&m| m == lower)
         .or_else(|| FULL.iter().position(|&m| m == lower))
         .map(|i| i as u32 + 1)
+        .or_else(|| LOCAL.iter().find(|(l, _)| *l == lower).map(|&(_, m)| m))
         .or_else(|| GREEK.iter().find(|(g, _)| *g == word).map(|&(_, m)| m))
 }
 
@@ -290,7 +318,14 @@ fn rfc822(s: &str) -> Option<DateTime<Utc>> {
         .split([' ', ',', '\t', '\n', '\r'])
         .filter(|t| !t.is_empty())
         .peekable();
-    if tokens.peek().is_some_and(|t| is_weekday(t)) {
+    // A weekday first; in another language, recognised by the comma after it.
+    let local_weekday = |t: &str| {
+        s.starts_with(&format!("{t},")) && t.chars().all(char::is_alphabetic) && month(t).is_none()
+    };
+    if tokens
+        .peek()
+        .is_some_and(|t| is_weekday(t) || local_weekday(t))
+    {
         tokens.next();
     }
     let (mut day, mut mon, mut year, mut time, mut offset) = (None, None, None, None, None);

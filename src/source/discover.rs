@@ -20,7 +20,8 @@ const FEED_TYPES: [&str; 5] = [
 /// atom+xml|feed+json|json">`, absolute, in page order, without duplicates.
 pub fn feed_links(html: &str, base: &Url) -> Vec<String> {
     let doc = Html::parse_document(html);
-    let (Ok(links), Ok(bases)) = (Selector::parse("link[href]"), Selector::parse("base[href]")) else {
+    let (Ok(links), Ok(bases)) = (Selector::parse("link[href]"), Selector::parse("base[href]"))
+    else {
         return Vec::new();
     };
     let base = doc
@@ -33,15 +34,25 @@ pub fn feed_links(html: &str, base: &Url) -> Vec<String> {
     for link in doc.select(&links) {
         let el = link.value();
         let rel = el.attr("rel").unwrap_or_default();
-        if !rel.split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("alternate")) {
+        if !rel
+            .split_ascii_whitespace()
+            .any(|r| r.eq_ignore_ascii_case("alternate"))
+        {
             continue;
         }
         let ty = el.attr("type").unwrap_or_default();
-        let ty = ty.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let ty = ty
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         if !FEED_TYPES.contains(&ty.as_str()) {
             continue;
         }
-        let Some(url) = el.attr("href").and_then(|h| base.join(h.trim()).ok()) else { continue };
+        let Some(url) = el.attr("href").and_then(|h| base.join(h.trim()).ok()) else {
+            continue;
+        };
         let url = url.to_string();
         if !out.contains(&url) {
             out.push(url);
@@ -70,7 +81,11 @@ mod tests {
             </head><body></body></html>"#;
         assert_eq!(
             links(html),
-            ["https://example.org/feed.xml", "https://example.org/blog/atom.xml", "https://cdn.example.net/f.json"]
+            [
+                "https://example.org/feed.xml",
+                "https://example.org/blog/atom.xml",
+                "https://cdn.example.net/f.json"
+            ]
         );
     }
 

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::capture::{Capture, How, Mode, atom_construct};
 use super::feed::Format;
-use super::feedxml::{Ctx, Walker, resolve};
+use super::feedxml::{Ctx, Walker, plain_web_url, resolve};
 use super::text;
 use super::xml::{Element, Ns};
 use crate::model::{Enclosure, Person};
@@ -36,6 +36,7 @@ pub enum Target {
     Guid { permalink: bool },
     Published(u8),
     Updated(u8),
+    DcDate,
     Summary(u8),
     Content(u8),
     Author,
@@ -49,7 +50,14 @@ pub enum Target {
 impl Target {
     /// Whether the value holds URLs to resolve against the element's base.
     pub fn needs_base(self) -> bool {
-        matches!(self, Target::Link(_) | Target::Guid { .. } | Target::Summary(_) | Target::Content(_) | Target::PersonUri)
+        matches!(
+            self,
+            Target::Link(_)
+                | Target::Guid { .. }
+                | Target::Summary(_)
+                | Target::Content(_)
+                | Target::PersonUri
+        )
     }
 }
 
@@ -70,8 +78,10 @@ enum V {
 fn vocab(w: &Walker, ns: Ns) -> V {
     match ns {
         Ns::Atom10 | Ns::Atom03 => V::Atom,
-        Ns::None if w.is_atom() => if w.bare_atom { V::Atom } else { V::Other },
+        _ if w.is_atom() && ns == w.root_ns => V::Atom,
         Ns::None | Ns::Rss10 | Ns::Rss090 if !w.is_atom() => V::Rss,
+        // An RSS root in a namespace of its own (Userland's, say): its elements are RSS.
+        _ if !w.is_atom() && ns == w.root_ns => V::Rss,
         Ns::Dc => V::Dc,
         Ns::DcTerms => V::DcTerms,
         Ns::Content => V::Content,
@@ -88,9 +98,15 @@ pub fn classify(w: &mut Walker, parent: Ctx, el: &Element) -> Action {
         Ctx::Feed => feed_child(w, v, el),
         Ctx::Entry => entry_child(w, v, el),
         Ctx::Person => match (v, el.local()) {
-            (V::Atom | V::Rss, "name") => Action::Capture(Target::PersonName, Mode::Text, How::Text),
-            (V::Atom | V::Rss, "email") => Action::Capture(Target::PersonEmail, Mode::Text, How::Raw),
-            (V::Atom | V::Rss, "uri" | "url" | "homepage") => Action::Capture(Target::PersonUri, Mode::Text, How::Raw),
+            (V::Atom | V::Rss, "name") => {
+                Action::Capture(Target::PersonName, Mode::Text, How::Text)
+            }
+            (V::Atom | V::Rss, "email") => {
+                Action::Capture(Target::PersonEmail, Mode::Text, How::Raw)
+            }
+            (V::Atom | V::Rss, "uri" | "url" | "homepage") => {
+                Action::Capture(Target::PersonUri, Mode::Text, How::Raw)
+            }
             _ => Action::Skip,
         },
         Ctx::Media => media_child(w, v, el),
@@ -137,7 +153,9 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Rss, "link") => Cap(Link(0), Mode::Text, How::Raw),
         (V::Rss, "description") => Cap(Summary(0), Mode::Html, How::Html),
         (V::Rss, "guid") => {
-            let permalink = !el.attr("isPermaLink").is_some_and(|p| p.eq_ignore_ascii_case("false"));
+            let permalink = !el
+                .attr("isPermaLink")
+                .is_some_and(|p| p.eq_ignore_ascii_case("false"));
             text(Guid { permalink })
         }
         (V::Rss, "pubDate") => text(Published(0)),
@@ -159,7 +177,10 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Atom, "summary") => construct(Summary(1), el),
         (V::Atom, "content") if el.attr("src").is_none() => construct(Content(1), el),
         (V::Atom, "category") => {
-            let term = el.attr("term").filter(|t| !t.is_empty()).or_else(|| el.attr("label"));
+            let term = el
+                .attr("term")
+                .filter(|t| !t.is_empty())
+                .or_else(|| el.attr("label"));
             if let (Some(term), Some(e)) = (term, w.entry.as_mut()) {
                 e.categories.push(term.into_owned());
             }
@@ -167,23 +188,33 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
         }
         (V::Dc, "title") => Cap(Title(2), Mode::Text, How::MaybeHtml),
         (V::Dc, "creator" | "author") => text(Author),
-        (V::Dc, "date") => text(Published(3)),
+        // Readers disagree whether dc:date is a publication or a modification date; it
+        // serves as either when nothing better is given.
+        (V::Dc, "date") => text(DcDate),
         (V::Dc, "modified") => text(Updated(3)),
         (V::Dc, "subject") => text(Category),
         (V::Dc, "description") => Cap(Summary(2), Mode::Html, How::Html),
         (V::DcTerms, "issued" | "created") => text(Published(4)),
         (V::DcTerms, "modified") => text(Updated(2)),
         (V::Content, "encoded") => Cap(Content(0), Mode::Html, How::Html),
+        (V::Rss, "fullitem") => Cap(Content(1), Mode::Html, How::Html),
+        (V::Rss, "body") => Cap(Content(2), Mode::Xhtml, How::Xhtml),
         (V::Xhtml, "body" | "div") => Cap(Content(2), Mode::Xhtml, How::Xhtml),
-        (V::Itunes, "image") => {
-            if let Some(url) = el.attr("href").and_then(|h| w.resolve(&h)) {
+        (V::Itunes, "image" | "link") => {
+            let is_image = el.local() == "image" || el.attr("rel").as_deref() == Some("image");
+            if let Some(url) = el
+                .attr("href")
+                .or_else(|| el.attr("url"))
+                .and_then(|h| w.resolve(&h))
+                && is_image
+            {
                 image(w, 2, url);
             }
             Action::Skip
         }
         (V::Itunes, "author") => text(FallbackAuthor),
         (V::Itunes, "summary") => Cap(Summary(3), Mode::Text, How::Text),
-        (V::Media, _) => media_child(w, v, el),
+        (V::Media, _) | (V::Itunes, "category") => media_child(w, v, el),
         _ => Action::Skip,
     }
 }
@@ -195,10 +226,10 @@ fn media_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Media, "content") => {
             let medium = el.attr("medium").unwrap_or_default().to_ascii_lowercase();
             let ty = el.attr("type").unwrap_or_default().to_ascii_lowercase();
-            if medium == "image" || ty.starts_with("image/") {
-                if let Some(url) = el.attr("url").and_then(|u| w.resolve(&u)) {
-                    image(w, 1, url);
-                }
+            if (medium == "image" || ty.starts_with("image/"))
+                && let Some(url) = el.attr("url").and_then(|u| w.resolve(&u))
+            {
+                image(w, 1, url);
             }
             Action::Enter(Ctx::Media)
         }
@@ -209,6 +240,16 @@ fn media_child(w: &mut Walker, v: V, el: &Element) -> Action {
             Action::Skip
         }
         (V::Media, "title") => Action::Capture(Target::Title(3), Mode::Text, How::MaybeHtml),
+        (V::Media, "category") => Action::Capture(Target::Category, Mode::Text, How::Raw),
+        (V::Itunes, "category") => {
+            if let (Some(text), Some(e)) = (el.attr("text"), w.entry.as_mut())
+                && !text.is_empty()
+            {
+                e.categories.push(text.into_owned());
+            }
+            // Subcategories nest.
+            Action::Enter(Ctx::Media)
+        }
         (V::Media, "description") => match el.attr("type").as_deref() {
             Some("html") => Action::Capture(Target::Summary(4), Mode::Html, How::Html),
             _ => Action::Capture(Target::Summary(4), Mode::Text, How::Text),
@@ -230,28 +271,54 @@ fn image(w: &mut Walker, rank: u8, url: String) {
 
 /// RSS `enclosure` and Atom `link rel="enclosure"`.
 fn enclosure(w: &mut Walker, el: &Element, url_attr: &str, length_attr: &str) {
-    let Some(url) = el.attr(url_attr).and_then(|u| w.resolve(&u)) else { return };
-    let mime_type = el.attr("type").map(|t| t.into_owned()).filter(|t| !t.is_empty());
-    let length = el.attr(length_attr).and_then(|l| l.trim().parse::<u64>().ok());
-    if mime_type.as_deref().is_some_and(|t| t.starts_with("image/")) {
+    let Some(url) = el.attr(url_attr).and_then(|u| w.resolve(&u)) else {
+        return;
+    };
+    let mime_type = el
+        .attr("type")
+        .map(|t| t.into_owned())
+        .filter(|t| !t.is_empty());
+    let length = el
+        .attr(length_attr)
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    if mime_type
+        .as_deref()
+        .is_some_and(|t| t.starts_with("image/"))
+    {
         image(w, 3, url.clone());
     }
-    if let Some(e) = w.entry.as_mut() {
-        if !e.enclosures.iter().any(|x| x.url == url) {
-            e.enclosures.push(Enclosure { url, mime_type, length });
-        }
+    if let Some(e) = w.entry.as_mut()
+        && !e.enclosures.iter().any(|x| x.url == url)
+    {
+        e.enclosures.push(Enclosure {
+            url,
+            mime_type,
+            length,
+        });
     }
 }
 
 /// Atom `link`: `rel="alternate"` (or none) is the page, `rel="enclosure"` a file.
 fn atom_link(w: &mut Walker, el: &Element) -> Action {
-    let rel = el.attr("rel").map(|r| r.to_ascii_lowercase()).unwrap_or_default();
-    let rel = rel.strip_prefix("http://www.iana.org/assignments/relation/").unwrap_or(&rel);
+    let rel = el
+        .attr("rel")
+        .map(|r| r.to_ascii_lowercase())
+        .unwrap_or_default();
+    let rel = rel
+        .strip_prefix("http://www.iana.org/assignments/relation/")
+        .unwrap_or(&rel);
     match rel {
         "" | "alternate" => {
-            let Some(url) = el.attr("href").and_then(|h| w.resolve(&h)) else { return Action::Skip };
             let ty = el.attr("type").unwrap_or_default().to_ascii_lowercase();
-            let rank = if ty.is_empty() || ty.contains("html") { 1 } else { 2 };
+            let rank = if ty.is_empty() || ty.contains("html") {
+                1
+            } else {
+                2
+            };
+            let Some(url) = el.attr("href").and_then(|h| w.resolve(&h)) else {
+                // Some Atom 0.3 feeds put the URL in the element's text.
+                return Action::Capture(Target::Link(rank), Mode::Text, How::Raw);
+            };
             match w.entry.as_mut() {
                 Some(e) => e.link.offer(rank, url),
                 None => w.link.offer(rank, url),
@@ -282,13 +349,19 @@ pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>) {
             }
         }
         Target::Link(rank) => {
-            let Some(url) = base.as_ref().and_then(|b| resolve(b, raw)) else { return };
+            let Some(url) = base.as_ref().and_then(|b| resolve(b, raw)) else {
+                return;
+            };
             match w.entry.as_mut() {
                 Some(e) => e.link.offer(rank, url),
                 None => w.link.offer(rank, url),
             }
         }
         Target::Published(_) | Target::Updated(_) => w.date(target, raw),
+        Target::DcDate => {
+            w.date(Target::Published(3), raw);
+            w.date(Target::Updated(4), raw);
+        }
         _ => apply_entry(w, target, cap, base),
     }
 }
@@ -298,7 +371,9 @@ fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>)
     if let Some(p) = w.person.as_mut() {
         match target {
             Target::PersonName => p.name = text::collapse_whitespace(raw),
-            Target::PersonEmail if !raw.is_empty() => p.email = Some(raw.trim_start_matches("mailto:").to_owned()),
+            Target::PersonEmail if !raw.is_empty() => {
+                p.email = Some(raw.trim_start_matches("mailto:").to_owned())
+            }
             Target::PersonUri => p.url = base.as_ref().and_then(|b| resolve(b, raw)),
             _ => {}
         }
@@ -307,27 +382,34 @@ fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>)
     let Some(e) = w.entry.as_mut() else { return };
     match target {
         Target::Id if !raw.is_empty() && e.id.is_none() => {
-            e.id = Some(raw.to_owned());
+            let relative = Url::parse(raw) == Err(url::ParseError::RelativeUrlWithoutBase);
+            let resolved = base.filter(|_| relative).and_then(|b| b.join(raw).ok());
+            e.id = Some(resolved.map_or_else(|| raw.to_owned(), String::from));
             e.permalink = Some(false);
         }
         Target::Guid { permalink } if !raw.is_empty() && e.permalink != Some(true) => {
             e.id = Some(raw.to_owned());
             e.permalink = Some(permalink);
-            let absolute = Url::parse(raw).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            let absolute = plain_web_url(raw)
+                || Url::parse(raw).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
             if permalink && absolute {
                 e.link.offer(3, raw.to_owned());
             }
         }
         Target::Summary(rank) | Target::Content(rank) => {
             let html = cap.html();
-            let Some(base) = base.filter(|_| !html.is_empty()) else { return };
+            let Some(base) = base.filter(|_| !html.is_empty()) else {
+                return;
+            };
             match target {
                 Target::Summary(_) => e.summary.offer(rank, (html, base)),
                 _ => e.content.offer(rank, (html, base)),
             }
         }
         Target::Author => e.authors.extend(person_from_text(raw)),
-        Target::FallbackAuthor => e.fallback_author = e.fallback_author.take().or_else(|| person_from_text(raw)),
+        Target::FallbackAuthor => {
+            e.fallback_author = e.fallback_author.take().or_else(|| person_from_text(raw))
+        }
         Target::Category if !raw.is_empty() => e.categories.push(text::collapse_whitespace(raw)),
         _ => {}
     }
@@ -343,20 +425,36 @@ pub fn person_from_text(s: &str) -> Option<Person> {
     let person = |name: &str, email: &str| {
         let email = email.trim().trim_start_matches("mailto:").to_owned();
         let name = name.trim();
-        Person { name: if name.is_empty() { email.clone() } else { name.to_owned() }, email: Some(email), url: None }
+        Person {
+            name: if name.is_empty() {
+                email.clone()
+            } else {
+                name.to_owned()
+            },
+            email: Some(email),
+            url: None,
+        }
     };
     if let (Some(open), true) = (s.find('('), s.ends_with(')')) {
-        if s[..open].contains('@') {
-            return Some(person(&s[open + 1..s.len() - 1], &s[..open]));
+        let (outside, inside) = (&s[..open], &s[open + 1..s.len() - 1]);
+        if outside.contains('@') && !outside.trim().contains(' ') {
+            return Some(person(inside, outside));
+        }
+        if inside.contains('@') && !inside.contains(' ') {
+            return Some(person(outside, inside));
         }
     }
-    if let (Some(open), true) = (s.rfind('<'), s.ends_with('>')) {
-        if s[open..].contains('@') {
-            return Some(person(&s[..open], &s[open + 1..s.len() - 1]));
-        }
+    if let (Some(open), true) = (s.rfind('<'), s.ends_with('>'))
+        && s[open..].contains('@')
+    {
+        return Some(person(&s[..open], &s[open + 1..s.len() - 1]));
     }
     if s.contains('@') && !s.contains(' ') {
         return Some(person("", &s));
     }
-    Some(Person { name: s, email: None, url: None })
+    Some(Person {
+        name: s,
+        email: None,
+        url: None,
+    })
 }

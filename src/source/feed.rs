@@ -96,7 +96,11 @@ pub enum ParseError {
     HtmlPage { feeds: Vec<String> },
     /// Unrecoverable XML, with 1-based line and column.
     #[error("malformed XML at line {line}, column {column}: {message}")]
-    Xml { line: u64, column: u64, message: String },
+    Xml {
+        line: u64,
+        column: u64,
+        message: String,
+    },
     /// JSON that is not a valid JSON Feed (wrong types etc.), with serde_json's reason and
     /// position.
     #[error("not a valid JSON Feed: {message}")]
@@ -107,7 +111,10 @@ fn html_page_message(feeds: &[String]) -> String {
     if feeds.is_empty() {
         "an HTML page, not a feed, and it links to no feed".to_owned()
     } else {
-        format!("an HTML page, not a feed; it links to these feeds: {}", feeds.join(", "))
+        format!(
+            "an HTML page, not a feed; it links to these feeds: {}",
+            feeds.join(", ")
+        )
     }
 }
 
@@ -116,16 +123,24 @@ fn html_page_message(feeds: &[String]) -> String {
 /// relative links.
 pub fn parse(body: &[u8], content_type: Option<&str>, base: &Url) -> Result<Document, ParseError> {
     if let Some(what) = binary_kind(body) {
-        return Err(ParseError::NotAFeed { what: what.to_owned() });
+        return Err(ParseError::NotAFeed {
+            what: what.to_owned(),
+        });
     }
     let decoded = charset::decode(body, content_type);
     let src = text::strip_forbidden(&decoded.text);
     match sniff(&src) {
         Kind::Xml => feedxml::parse(&src, base),
         Kind::Json => json::parse(&src, base),
-        Kind::Html => Err(ParseError::HtmlPage { feeds: discover::feed_links(&src, base) }),
-        Kind::Empty => Err(ParseError::NotAFeed { what: "an empty body".to_owned() }),
-        Kind::Text(start) => Err(ParseError::NotAFeed { what: format!("plain text beginning '{start}…'") }),
+        Kind::Html => Err(ParseError::HtmlPage {
+            feeds: discover::feed_links(&src, base),
+        }),
+        Kind::Empty => Err(ParseError::NotAFeed {
+            what: "an empty body".to_owned(),
+        }),
+        Kind::Text(start) => Err(ParseError::NotAFeed {
+            what: format!("plain text beginning '{start}…'"),
+        }),
     }
 }
 
@@ -134,7 +149,21 @@ fn binary_kind(body: &[u8]) -> Option<&'static str> {
         [0x89, b'P', b'N', b'G', ..] => "a PNG image",
         [b'G', b'I', b'F', b'8', ..] => "a GIF image",
         [0xFF, 0xD8, 0xFF, ..] => "a JPEG image",
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => "a WebP image",
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => "a WebP image",
         [b'%', b'P', b'D', b'F', ..] => "a PDF document",
         [0x1F, 0x8B, ..] => "gzip-compressed data",
         [b'P', b'K', 3, 4, ..] => "a ZIP archive",
@@ -161,9 +190,15 @@ fn sniff(src: &str) -> Kind {
             rest = skip_to("?>");
         } else if rest.starts_with("<!--") {
             rest = skip_to("-->");
-        } else if rest.get(..9).is_some_and(|d| d.eq_ignore_ascii_case("<!doctype")) {
+        } else if rest
+            .get(..9)
+            .is_some_and(|d| d.eq_ignore_ascii_case("<!doctype"))
+        {
             let decl = &rest[9..];
-            html_doctype |= decl.trim_start().get(..4).is_some_and(|n| n.eq_ignore_ascii_case("html"));
+            html_doctype |= decl
+                .trim_start()
+                .get(..4)
+                .is_some_and(|n| n.eq_ignore_ascii_case("html"));
             rest = match (decl.find('['), decl.find('>')) {
                 (Some(open), Some(close)) if open < close => skip_to("]>"),
                 _ => skip_to(">"),
@@ -176,15 +211,25 @@ fn sniff(src: &str) -> Kind {
         None => Kind::Empty,
         Some('{') | Some('[') => Kind::Json,
         Some('<') => {
-            let name: String = rest[1..].chars().take_while(|c| c.is_alphanumeric() || *c == ':').collect();
-            let local = name.rsplit(':').next().unwrap_or_default().to_ascii_lowercase();
-            if html_doctype || matches!(local.as_str(), "html" | "head" | "body") {
+            let name: String = rest[1..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == ':')
+                .collect();
+            let local = name
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let feed_root = matches!(local.as_str(), "rss" | "rdf" | "feed" | "channel" | "entry");
+            if matches!(local.as_str(), "html" | "head" | "body") || (html_doctype && !feed_root) {
                 Kind::Html
             } else {
                 Kind::Xml
             }
         }
-        Some(_) => Kind::Text(text::collapse_whitespace(&rest.chars().take(40).collect::<String>())),
+        Some(_) => Kind::Text(text::collapse_whitespace(
+            &rest.chars().take(40).collect::<String>(),
+        )),
     }
 }
 
@@ -208,34 +253,78 @@ mod tests {
         assert_eq!(not_a_feed(b""), "an empty body");
         assert_eq!(not_a_feed(b"  \n "), "an empty body");
         assert_eq!(not_a_feed(b"\x89PNG\r\n\x1a\n...."), "a PNG image");
-        assert_eq!(not_a_feed(b"Hello world, this is not a feed at all, really not."), "plain text beginning 'Hello world, this is not a feed at all,…'");
-        assert_eq!(not_a_feed(b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'/>"), "an XML document whose root is <svg>");
+        assert_eq!(
+            not_a_feed(b"Hello world, this is not a feed at all, really not."),
+            "plain text beginning 'Hello world, this is not a feed at all,…'"
+        );
+        assert_eq!(
+            not_a_feed(b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'/>"),
+            "an XML document whose root is <svg>"
+        );
     }
 
     #[test]
     fn content_type_does_not_decide_the_format() {
         let rss = b"<?xml version='1.0'?>\n<!-- c --><rss version='2.0'><channel><title>T</title></channel></rss>";
         let doc = parse(rss, Some("text/html; charset=utf-8"), &base()).unwrap();
-        assert_eq!((doc.format, doc.title.as_deref()), (Format::Rss20, Some("T")));
+        assert_eq!(
+            (doc.format, doc.title.as_deref()),
+            (Format::Rss20, Some("T"))
+        );
         let json = br#"{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": []}"#;
-        assert_eq!(parse(json, Some("application/rss+xml"), &base()).unwrap().format, Format::JsonFeed11);
+        assert_eq!(
+            parse(json, Some("application/rss+xml"), &base())
+                .unwrap()
+                .format,
+            Format::JsonFeed11
+        );
     }
 
     #[test]
     fn html_page_names_its_feeds() {
         let page = b"<!DOCTYPE html><html><head><link rel=alternate type='application/atom+xml' href='/atom.xml'></head><body>x</body></html>";
         let err = parse(page, Some("application/rss+xml"), &base()).unwrap_err();
-        assert_eq!(err, ParseError::HtmlPage { feeds: vec!["https://example.org/atom.xml".into()] });
-        assert!(err.to_string().contains("https://example.org/atom.xml"), "{err}");
+        assert_eq!(
+            err,
+            ParseError::HtmlPage {
+                feeds: vec!["https://example.org/atom.xml".into()]
+            }
+        );
+        assert!(
+            err.to_string().contains("https://example.org/atom.xml"),
+            "{err}"
+        );
         let bare = parse(b"<html><body>hi</body></html>", None, &base()).unwrap_err();
-        assert_eq!(bare.to_string(), "an HTML page, not a feed, and it links to no feed");
+        assert_eq!(
+            bare.to_string(),
+            "an HTML page, not a feed, and it links to no feed"
+        );
     }
 
     #[test]
     fn broken_xml_reports_line_and_column() {
-        let err = parse(b"<rss version='2.0'>\n<channel>\n<title>x</title>\n<item", None, &base()).unwrap_err();
-        assert!(matches!(err, ParseError::Xml { line: 4, column: 1, .. }), "{err:?}");
-        assert!(err.to_string().starts_with("malformed XML at line 4, column 1: "), "{err}");
+        let err = parse(
+            b"<rss version='2.0'>\n<channel>\n<title>x</title>\n<item",
+            None,
+            &base(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ParseError::Xml {
+                    line: 4,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("malformed XML at line 4, column 1: "),
+            "{err}"
+        );
     }
 
     #[test]

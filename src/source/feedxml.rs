@@ -9,7 +9,7 @@
 
 use url::Url;
 
-use super::capture::Capture;
+use super::capture::{Capture, Mode};
 use super::elements::{self, Action, Target};
 use super::feed::{Document, Entry, Format, ParseError};
 use super::xml::{Element, Node, Ns, XmlReader};
@@ -75,8 +75,9 @@ pub struct Walker<'a> {
     pub src: &'a str,
     pub r: XmlReader<'a>,
     pub format: Option<Format>,
-    /// An Atom feed without a namespace: unprefixed elements are Atom.
-    pub bare_atom: bool,
+    /// The root element's namespace: in an Atom document, elements in it are Atom even when
+    /// it is no Atom namespace we know.
+    pub root_ns: Ns,
     pub ctx: Vec<Ctx>,
     pub capture: Option<(Target, Capture, Option<Url>)>,
     pub title: Ranked<String>,
@@ -95,7 +96,7 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
         src,
         r: XmlReader::new(src, base),
         format: None,
-        bare_atom: false,
+        root_ns: Ns::None,
         ctx: Vec::with_capacity(16),
         capture: None,
         title: Ranked::default(),
@@ -138,20 +139,36 @@ impl Walker<'_> {
             Some(parent) => match elements::classify(self, parent, el) {
                 Action::Enter(ctx) => ctx,
                 Action::Capture(target, mode, how) => {
-                    let base = target.needs_base().then(|| self.r.base().clone());
-                    self.capture = Some((target, Capture::new(mode, how), base));
+                    let base = match target {
+                        // An Atom id is resolved only against an explicit xml:base.
+                        Target::Id => self.r.explicit_base().cloned(),
+                        t if t.needs_base() => Some(self.r.base().clone()),
+                        _ => None,
+                    };
+                    let mut cap = Capture::new(mode, how);
+                    if mode != Mode::Xhtml && !el.empty {
+                        self.r.leaf_text(&mut cap.buf);
+                    }
+                    self.capture = Some((target, cap, base));
                     Ctx::Capture
                 }
                 Action::Entry => {
                     if self.entry.is_some() {
                         Ctx::Skip
                     } else {
-                        self.entry = Some(EntryState { base: Some(self.r.base().clone()), ..Default::default() });
+                        self.entry = Some(EntryState {
+                            base: Some(self.r.base().clone()),
+                            ..Default::default()
+                        });
                         Ctx::Entry
                     }
                 }
                 Action::Person => {
-                    self.person = Some(Person { name: String::new(), email: None, url: None });
+                    self.person = Some(Person {
+                        name: String::new(),
+                        email: None,
+                        url: None,
+                    });
                     Ctx::Person
                 }
                 Action::Skip => Ctx::Skip,
@@ -191,11 +208,24 @@ impl Walker<'_> {
                 _ => Format::Rss20,
             },
             "channel" => Format::Rss20,
+            "RDF"
+                if el
+                    .attr("xmlns")
+                    .is_some_and(|ns| Ns::from_uri(&ns) == Ns::Rss090) =>
+            {
+                Format::Rss090
+            }
             "RDF" if el.ns != Ns::Other => Format::Rss10,
-            "feed" | "entry" if el.ns == Ns::Atom03 || (el.ns != Ns::Atom10 && version == "0.3") => Format::Atom03,
-            "feed" | "entry" if matches!(el.ns, Ns::Atom10 | Ns::None) => Format::Atom10,
+            "feed" if el.ns == Ns::Atom03 || (el.ns != Ns::Atom10 && version == "0.3") => {
+                Format::Atom03
+            }
+            "feed" => Format::Atom10,
+            "entry" if el.ns == Ns::Atom03 => Format::Atom03,
+            "entry" if el.ns == Ns::Atom10 => Format::Atom10,
             _ if local.eq_ignore_ascii_case("html") => {
-                self.fatal = Some(ParseError::HtmlPage { feeds: discover::feed_links(self.src, self.r.base()) });
+                self.fatal = Some(ParseError::HtmlPage {
+                    feeds: discover::feed_links(self.src, self.r.base()),
+                });
                 return Ctx::Skip;
             }
             _ => {
@@ -205,9 +235,12 @@ impl Walker<'_> {
             }
         };
         self.format = Some(format);
-        self.bare_atom = el.ns == Ns::None;
+        self.root_ns = el.ns;
         if local == "entry" {
-            self.entry = Some(EntryState { base: Some(self.r.base().clone()), ..Default::default() });
+            self.entry = Some(EntryState {
+                base: Some(self.r.base().clone()),
+                ..Default::default()
+            });
             return Ctx::Entry;
         }
         Ctx::Feed
@@ -218,10 +251,12 @@ impl Walker<'_> {
     }
 
     fn finish_person(&mut self) {
-        let Some(mut p) = self.person.take() else { return };
+        let Some(mut p) = self.person.take() else {
+            return;
+        };
         p.name = text::collapse_whitespace(&p.name);
         if p.name.is_empty() {
-            match p.email.clone().or_else(|| p.url.clone()) {
+            match p.email.clone() {
                 Some(name) => p.name = name,
                 None => return,
             }
@@ -249,9 +284,13 @@ impl Walker<'_> {
         }
         let content = e.content.take();
         let summary = e.summary.take();
-        let base = content.as_ref().or(summary.as_ref()).map(|(_, b)| b.clone()).or(e.base);
+        let base = content
+            .as_ref()
+            .or(summary.as_ref())
+            .map(|(_, b)| b.clone())
+            .or(e.base);
         self.entries.push(Entry {
-            id_is_permalink: e.id.is_some() && e.permalink.unwrap_or(!self.is_atom()),
+            id_is_permalink: e.id.is_some() && e.permalink == Some(true),
             id: e.id,
             title: e.title.take(),
             link: e.link.take(),
@@ -269,13 +308,23 @@ impl Walker<'_> {
 
     fn finish(mut self) -> Result<Document, ParseError> {
         if let Some(err) = &self.r.error {
-            if self.entries.is_empty() {
+            // Keep what was read when it is something, or when all that broke is the last end
+            // tag (`</rss` at the end of the file).
+            let tail = self.src.get(err.offset..).unwrap_or_default().trim();
+            let last_end_tag = tail.starts_with("</") && !tail[2..].contains(['<', '>']);
+            if self.entries.is_empty() && !last_end_tag {
                 let (line, column) = self.r.line_column(err.offset);
-                return Err(ParseError::Xml { line, column, message: err.message.clone() });
+                return Err(ParseError::Xml {
+                    line,
+                    column,
+                    message: err.message.clone(),
+                });
             }
         }
         let Some(format) = self.format else {
-            return Err(ParseError::NotAFeed { what: "an XML document without a root element".to_owned() });
+            return Err(ParseError::NotAFeed {
+                what: "an XML document without a root element".to_owned(),
+            });
         };
         if self.is_atom() && !self.feed_authors.is_empty() {
             // RFC 4287 4.2.1: an entry without an author has the feed's.
@@ -299,7 +348,9 @@ impl Walker<'_> {
 
     /// Where the date elements of the current context go.
     pub fn date(&mut self, target: Target, s: &str) {
-        let (Some(e), Some(d)) = (self.entry.as_mut(), date::parse_date(s)) else { return };
+        let (Some(e), Some(d)) = (self.entry.as_mut(), date::parse_date(s)) else {
+            return;
+        };
         match target {
             Target::Published(rank) => e.published.offer(rank, d),
             Target::Updated(rank) => e.updated.offer(rank, d),
@@ -308,11 +359,46 @@ impl Walker<'_> {
     }
 }
 
-/// `url` (trimmed) made absolute against `base`; None when empty or unresolvable.
+/// A cheap check for the common case, an absolute http(s) URL that url would accept as it
+/// is: scheme, a host of letters, digits, dots and dashes (and a port), and a path of
+/// printable ASCII that needs no escaping. Anything else goes through url.
+pub fn plain_web_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_end);
+    let host = host.split_once(':').map_or(Some(host), |(h, port)| {
+        port.bytes().all(|b| b.is_ascii_digit()).then_some(h)
+    });
+    host.is_some_and(|h| {
+        !h.is_empty()
+            && !h.starts_with(['.', '-'])
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    }) && path.bytes().all(|b| {
+        b.is_ascii_graphic()
+            && !matches!(
+                b,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            )
+    })
+}
+
+/// `url` (trimmed) made absolute against `base`; None when empty or unresolvable. An
+/// absolute URL is kept as written unless it needs cleaning up (spaces and the like).
 pub fn resolve(base: &Url, url: &str) -> Option<String> {
     let url = url.trim();
     if url.is_empty() {
         return None;
+    }
+    if plain_web_url(url)
+        || (!url.contains(|c: char| c.is_whitespace() || c.is_control()) && Url::parse(url).is_ok())
+    {
+        return Some(url.to_owned());
     }
     base.join(url).ok().map(String::from)
 }

@@ -67,27 +67,49 @@ struct Attachment {
 /// Parses a JSON Feed (already decoded).
 pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
     if src.trim_start().starts_with('[') {
-        return Err(ParseError::NotAFeed { what: "a JSON array, not a JSON Feed".to_owned() });
+        return Err(ParseError::NotAFeed {
+            what: "a JSON array, not a JSON Feed".to_owned(),
+        });
     }
-    let feed: Feed = serde_json::from_str(src).map_err(|e| ParseError::Json { message: e.to_string() })?;
+    let feed: Feed = serde_json::from_str(src).map_err(|e| ParseError::Json {
+        message: e.to_string(),
+    })?;
     let version = feed.version.as_deref().unwrap_or_default();
     if !version.contains("jsonfeed.org/version/") && feed.items.is_none() {
-        return Err(ParseError::NotAFeed { what: "a JSON document that is not a JSON Feed".to_owned() });
+        return Err(ParseError::NotAFeed {
+            what: "a JSON document that is not a JSON Feed".to_owned(),
+        });
     }
-    let format = if version.trim_end_matches('/').ends_with("/version/1") { Format::JsonFeed10 } else { Format::JsonFeed11 };
+    let format = if version.trim_end_matches('/').ends_with("/version/1") {
+        Format::JsonFeed10
+    } else {
+        Format::JsonFeed11
+    };
     let feed_authors = authors(feed.authors, feed.author, base);
-    let entries = feed.items.unwrap_or_default().into_iter().map(|item| entry(item, &feed_authors, base)).collect();
+    let entries = feed
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|item| entry(item, &feed_authors, base))
+        .collect();
     Ok(Document {
         format,
-        title: feed.title.map(|t| text::collapse_whitespace(&t)).filter(|t| !t.is_empty()),
+        title: feed
+            .title
+            .map(|t| text::collapse_whitespace(&t))
+            .filter(|t| !t.is_empty()),
         link: feed.home_page_url.and_then(|u| resolve(base, &u)),
-        subtitle: feed.description.map(|d| text::collapse_whitespace(&d)).filter(|d| !d.is_empty()),
+        subtitle: feed
+            .description
+            .map(|d| text::collapse_whitespace(&d))
+            .filter(|d| !d.is_empty()),
         entries,
     })
 }
 
 fn entry(item: Item, feed_authors: &[Person], base: &Url) -> Entry {
-    let escaped = |s: String| Some(text::escape_html(s.trim()).into_owned()).filter(|s| !s.is_empty());
+    let escaped =
+        |s: String| Some(text::escape_html(s.trim()).into_owned()).filter(|s| !s.is_empty());
     let mut authors = authors(item.authors, item.author, base);
     if authors.is_empty() {
         authors = feed_authors.to_vec();
@@ -101,18 +123,35 @@ fn entry(item: Item, feed_authors: &[Person], base: &Url) -> Entry {
             })
             .filter(|id| !id.is_empty()),
         id_is_permalink: false,
-        title: item.title.map(|t| text::collapse_whitespace(&t)).filter(|t| !t.is_empty()),
-        link: item.url.as_deref().or(item.external_url.as_deref()).and_then(|u| resolve(base, u)),
+        title: item
+            .title
+            .map(|t| text::collapse_whitespace(&t))
+            .filter(|t| !t.is_empty()),
+        link: item
+            .url
+            .as_deref()
+            .or(item.external_url.as_deref())
+            .and_then(|u| resolve(base, u)),
         authors,
         published: item.date_published.as_deref().and_then(date::parse_date),
         updated: item.date_modified.as_deref().and_then(date::parse_date),
         summary: item.summary.and_then(escaped),
-        content: match item.content_html.map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()) {
+        content: match item
+            .content_html
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+        {
             Some(html) => Some(html),
             None => item.content_text.and_then(escaped),
         },
         base: Some(base.clone()),
-        categories: item.tags.unwrap_or_default().into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+        categories: item
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect(),
         enclosures: item
             .attachments
             .unwrap_or_default()
@@ -121,11 +160,16 @@ fn entry(item: Item, feed_authors: &[Person], base: &Url) -> Entry {
                 Some(Enclosure {
                     url: resolve(base, &a.url)?,
                     mime_type: a.mime_type.filter(|t| !t.trim().is_empty()),
-                    length: a.size_in_bytes.and_then(|n| n.as_u64().or_else(|| n.as_f64().map(|f| f as u64))),
+                    length: a
+                        .size_in_bytes
+                        .and_then(|n| n.as_u64().or_else(|| n.as_f64().map(|f| f as u64))),
                 })
             })
             .collect(),
-        image: item.image.or(item.banner_image).and_then(|u| resolve(base, &u)),
+        image: item
+            .image
+            .or(item.banner_image)
+            .and_then(|u| resolve(base, &u)),
     }
 }
 
@@ -135,10 +179,20 @@ fn authors(many: Option<Vec<Author>>, one: Option<Author>, base: &Url) -> Vec<Pe
         .into_iter()
         .filter_map(|a| {
             let url = a.url.and_then(|u| resolve(base, &u));
-            let name = a.name.map(|n| text::collapse_whitespace(&n)).filter(|n| !n.is_empty());
-            let email = url.as_deref().and_then(|u| u.strip_prefix("mailto:")).map(str::to_owned);
+            let name = a
+                .name
+                .map(|n| text::collapse_whitespace(&n))
+                .filter(|n| !n.is_empty());
+            let email = url
+                .as_deref()
+                .and_then(|u| u.strip_prefix("mailto:"))
+                .map(str::to_owned);
             let name = name.or_else(|| email.clone()).or_else(|| url.clone())?;
-            Some(Person { name, email, url: url.filter(|u| !u.starts_with("mailto:")) })
+            Some(Person {
+                name,
+                email,
+                url: url.filter(|u| !u.starts_with("mailto:")),
+            })
         })
         .collect()
 }
@@ -166,20 +220,34 @@ mod tests {
             }]
         }"#;
         let doc = parse(src, &base()).unwrap();
-        assert_eq!((doc.format, doc.title.as_deref(), doc.link.as_deref()), (Format::JsonFeed11, Some("My Feed"), Some("https://example.org/")));
+        assert_eq!(
+            (doc.format, doc.title.as_deref(), doc.link.as_deref()),
+            (
+                Format::JsonFeed11,
+                Some("My Feed"),
+                Some("https://example.org/")
+            )
+        );
         let e = &doc.entries[0];
         assert_eq!(e.id.as_deref(), Some("tag:example.org,2024:1"));
         assert_eq!(e.link.as_deref(), Some("https://example.org/posts/1"));
         assert_eq!(e.content.as_deref(), Some("a &lt; b &amp; c"));
         assert_eq!(e.summary.as_deref(), Some("Sum &lt;mary&gt;"));
-        assert_eq!(e.published.map(|d| d.to_rfc3339()).as_deref(), Some("2024-01-02T02:04:05+00:00"));
+        assert_eq!(
+            e.published.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2024-01-02T02:04:05+00:00")
+        );
         assert!(e.updated.is_some());
         assert_eq!(e.authors[0].name, "Feed Author");
         assert_eq!(e.categories, ["rust"]);
         assert_eq!(e.image.as_deref(), Some("https://example.org/img/1.png"));
         assert_eq!(
             e.enclosures,
-            [Enclosure { url: "https://example.org/ep1.mp3".into(), mime_type: Some("audio/mpeg".into()), length: Some(1234) }]
+            [Enclosure {
+                url: "https://example.org/ep1.mp3".into(),
+                mime_type: Some("audio/mpeg".into()),
+                length: Some(1234)
+            }]
         );
         assert!(!e.id_is_permalink);
     }
@@ -192,21 +260,46 @@ mod tests {
         let doc = parse(src, &base()).unwrap();
         assert_eq!(doc.format, Format::JsonFeed10);
         let e = &doc.entries[0];
-        assert_eq!((e.id.as_deref(), e.content.as_deref()), (Some("42"), Some("<p>Hi</p>")));
-        assert_eq!(e.authors, [Person { name: "Ann".into(), email: None, url: Some("https://ann.example/".into()) }]);
+        assert_eq!(
+            (e.id.as_deref(), e.content.as_deref()),
+            (Some("42"), Some("<p>Hi</p>"))
+        );
+        assert_eq!(
+            e.authors,
+            [Person {
+                name: "Ann".into(),
+                email: None,
+                url: Some("https://ann.example/".into())
+            }]
+        );
     }
 
     #[test]
     fn wrong_types_are_json_errors_with_position() {
-        let src = "{\"version\": \"https://jsonfeed.org/version/1.1\",\n \"title\": 5, \"items\": []}";
-        let Err(ParseError::Json { message }) = parse(src, &base()) else { panic!("expected a JSON error") };
-        assert!(message.contains("invalid type") && message.contains("line 2"), "{message}");
-        assert!(matches!(parse("{\"items\": [{\"tags\": \"x\"}]}", &base()), Err(ParseError::Json { .. })));
+        let src =
+            "{\"version\": \"https://jsonfeed.org/version/1.1\",\n \"title\": 5, \"items\": []}";
+        let Err(ParseError::Json { message }) = parse(src, &base()) else {
+            panic!("expected a JSON error")
+        };
+        assert!(
+            message.contains("invalid type") && message.contains("line 2"),
+            "{message}"
+        );
+        assert!(matches!(
+            parse("{\"items\": [{\"tags\": \"x\"}]}", &base()),
+            Err(ParseError::Json { .. })
+        ));
     }
 
     #[test]
     fn other_json_is_not_a_feed() {
-        assert!(matches!(parse(r#"{"name": "package.json"}"#, &base()), Err(ParseError::NotAFeed { .. })));
-        assert!(matches!(parse("[1, 2]", &base()), Err(ParseError::NotAFeed { .. })));
+        assert!(matches!(
+            parse(r#"{"name": "package.json"}"#, &base()),
+            Err(ParseError::NotAFeed { .. })
+        ));
+        assert!(matches!(
+            parse("[1, 2]", &base()),
+            Err(ParseError::NotAFeed { .. })
+        ));
     }
 }

@@ -22,10 +22,24 @@ use crate::model::{Enclosure, Item, Person};
 /// Characters kept as they are in the NSS of a URN (RFC 8141: unreserved, sub-delims, `:`,
 /// `@`, `/`); everything else is percent-encoded, `%` included.
 const URN_KEEP: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-').remove(b'.').remove(b'_').remove(b'~')
-    .remove(b'!').remove(b'$').remove(b'&').remove(b'\'').remove(b'(').remove(b')')
-    .remove(b'*').remove(b'+').remove(b',').remove(b';').remove(b'=')
-    .remove(b':').remove(b'@').remove(b'/');
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'/');
 
 /// The same, but with `:` encoded too, for the source name between two `:`.
 const URN_SOURCE: &AsciiSet = &URN_KEEP.add(b':');
@@ -37,7 +51,9 @@ pub fn normalise(doc: Document, source: &str, now: DateTime<Utc>) -> Vec<Item> {
     let mut cleaner = Cleaner::default();
     let mut items = Vec::with_capacity(doc.entries.len());
     for entry in doc.entries {
-        let Some(item) = item(entry, source, now, &mut cleaner) else { continue };
+        let Some(item) = item(entry, source, now, &mut cleaner) else {
+            continue;
+        };
         if seen.insert(item.id.clone()) {
             items.push(item);
         }
@@ -46,22 +62,52 @@ pub fn normalise(doc: Document, source: &str, now: DateTime<Utc>) -> Vec<Item> {
 }
 
 fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Option<Item> {
-    let title = e.title.as_deref().map(|t| text::collapse_whitespace(&text::strip_forbidden(t))).filter(|t| !t.is_empty());
+    let title = e
+        .title
+        .as_deref()
+        .map(|t| text::collapse_whitespace(&text::strip_forbidden(t)))
+        .filter(|t| !t.is_empty());
     let link = e.link.as_deref().and_then(web_url);
-    let summary = e.summary.as_deref().and_then(|h| cleaner.clean(h, e.base.as_ref()));
-    let content = e.content.as_deref().and_then(|h| cleaner.clean(h, e.base.as_ref()));
+    let summary = e
+        .summary
+        .as_deref()
+        .and_then(|h| cleaner.clean(h, e.base.as_ref()));
+    let content = e
+        .content
+        .as_deref()
+        .and_then(|h| cleaner.clean(h, e.base.as_ref()));
     let mut enclosures: Vec<Enclosure> = Vec::new();
     for enc in e.enclosures {
-        let Some(url) = web_url(&enc.url) else { continue };
+        let Some(url) = web_url(&enc.url) else {
+            continue;
+        };
         if !enclosures.iter().any(|x| x.url == url) {
-            let mime_type = enc.mime_type.map(|t| text::strip_forbidden(t.trim()).into_owned()).filter(|t| !t.is_empty());
-            enclosures.push(Enclosure { url, mime_type, length: enc.length });
+            let mime_type = enc
+                .mime_type
+                .map(|t| text::strip_forbidden(t.trim()).into_owned())
+                .filter(|t| !t.is_empty());
+            enclosures.push(Enclosure {
+                url,
+                mime_type,
+                length: enc.length,
+            });
         }
     }
-    if title.is_none() && link.is_none() && summary.is_none() && content.is_none() && enclosures.is_empty() {
+    if title.is_none()
+        && link.is_none()
+        && summary.is_none()
+        && content.is_none()
+        && enclosures.is_empty()
+    {
         return None;
     }
-    let id = item_id(&e.id, source, link.as_deref(), &e.title, e.content.as_ref().or(e.summary.as_ref()));
+    let id = item_id(
+        &e.id,
+        source,
+        link.as_deref(),
+        &e.title,
+        e.content.as_ref().or(e.summary.as_ref()),
+    );
     let mut categories: Vec<String> = Vec::new();
     for c in &e.categories {
         let c = text::collapse_whitespace(&text::strip_forbidden(c));
@@ -87,9 +133,19 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
 }
 
 /// The id rule of [`Item::id`].
-fn item_id(id: &Option<String>, source: &str, link: Option<&str>, title: &Option<String>, body: Option<&String>) -> String {
+fn item_id(
+    id: &Option<String>,
+    source: &str,
+    link: Option<&str>,
+    title: &Option<String>,
+    body: Option<&String>,
+) -> String {
     let source = utf8_percent_encode(source, URN_SOURCE);
-    if let Some(id) = id.as_deref().map(|i| text::strip_forbidden(i.trim()).into_owned()).filter(|i| !i.is_empty()) {
+    if let Some(id) = id
+        .as_deref()
+        .map(|i| text::strip_forbidden(i.trim()).into_owned())
+        .filter(|i| !i.is_empty())
+    {
         if is_absolute_uri(&id) {
             return id;
         }
@@ -109,7 +165,9 @@ fn item_id(id: &Option<String>, source: &str, link: Option<&str>, title: &Option
 /// A scheme (letter, then letters, digits, `+-.`), a colon, no whitespace, and url accepts
 /// it.
 fn is_absolute_uri(id: &str) -> bool {
-    let Some((scheme, _)) = id.split_once(':') else { return false };
+    let Some((scheme, _)) = id.split_once(':') else {
+        return false;
+    };
     let mut chars = scheme.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
@@ -125,11 +183,18 @@ pub fn canonical_link(url: &str) -> Option<String> {
     url.set_fragment(None);
     if let Some(query) = url.query() {
         let tracking = |pair: &&str| {
-            let key = pair.split('=').next().unwrap_or_default().to_ascii_lowercase();
+            let key = pair
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             key.starts_with("utm_") || key == "fbclid" || key == "gclid"
         };
         if query.split('&').any(|p| tracking(&p)) {
-            let kept: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !tracking(p)).collect();
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|p| !p.is_empty() && !tracking(p))
+                .collect();
             let kept = kept.join("&");
             url.set_query(if kept.is_empty() { None } else { Some(&kept) });
         }
@@ -137,18 +202,37 @@ pub fn canonical_link(url: &str) -> Option<String> {
     Some(url.into())
 }
 
-/// An absolute http(s) URL, serialised; None for anything else (`javascript:`, `data:` …).
+/// An absolute http(s) URL — as written when it is clean, else as url serialises it; None
+/// for anything else (`javascript:`, `data:`, relative).
 fn web_url(url: &str) -> Option<String> {
-    let url = Url::parse(text::strip_forbidden(url.trim()).as_ref()).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.into())
+    let written = text::strip_forbidden(url.trim());
+    let parsed = Url::parse(&written).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(
+        if written.contains(|c: char| c.is_whitespace() || c.is_control()) {
+            parsed.into()
+        } else {
+            written.into_owned()
+        },
+    )
 }
 
 fn person(p: &Person) -> Option<Person> {
     let clean = |s: &str| text::collapse_whitespace(&text::strip_forbidden(s));
     let name = clean(&p.name);
     let email = p.email.as_deref().map(clean).filter(|e| !e.is_empty());
-    let name = if name.is_empty() { email.clone()? } else { name };
-    Some(Person { name, email, url: p.url.as_deref().and_then(web_url) })
+    let name = if name.is_empty() {
+        email.clone()?
+    } else {
+        name
+    };
+    Some(Person {
+        name,
+        email,
+        url: p.url.as_deref().and_then(web_url),
+    })
 }
 
 /// ammonia, configured once per base URL (entries of a feed nearly always share one).
@@ -159,7 +243,11 @@ struct Cleaner {
 
 impl Cleaner {
     fn clean(&mut self, html: &str, base: Option<&Url>) -> Option<String> {
-        if self.current.as_ref().is_none_or(|(b, _)| b.as_ref() != base) {
+        if self
+            .current
+            .as_ref()
+            .is_none_or(|(b, _)| b.as_ref() != base)
+        {
             self.current = Some((base.cloned(), sanitiser(base)));
         }
         let (_, builder) = self.current.as_ref()?;
@@ -172,9 +260,15 @@ impl Cleaner {
 fn sanitiser(base: Option<&Url>) -> Builder<'static> {
     let mut b = Builder::default();
     b.add_tags(["tfoot"])
-        .add_clean_content_tags(["iframe", "object", "embed", "noscript", "template", "svg", "math", "select"])
+        .add_clean_content_tags([
+            "iframe", "object", "embed", "noscript", "template", "svg", "math", "select",
+        ])
         .add_generic_attributes(["dir"])
-        .url_schemes(["http", "https", "mailto", "ftp", "tel"].into_iter().collect())
+        .url_schemes(
+            ["http", "https", "mailto", "ftp", "tel"]
+                .into_iter()
+                .collect(),
+        )
         .link_rel(None)
         .url_relative(match base {
             Some(base) => UrlRelative::RewriteWithBase(base.clone()),
@@ -189,19 +283,35 @@ mod tests {
     use crate::source::feed::Format;
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn doc(entries: Vec<Entry>) -> Document {
-        Document { format: Format::Rss20, title: None, link: None, subtitle: None, entries }
+        Document {
+            format: Format::Rss20,
+            title: None,
+            link: None,
+            subtitle: None,
+            entries,
+        }
     }
 
     fn entry(id: Option<&str>, link: Option<&str>, title: &str) -> Entry {
-        Entry { id: id.map(Into::into), link: link.map(Into::into), title: Some(title.into()), ..Default::default() }
+        Entry {
+            id: id.map(Into::into),
+            link: link.map(Into::into),
+            title: Some(title.into()),
+            ..Default::default()
+        }
     }
 
     fn ids(entries: Vec<Entry>) -> Vec<String> {
-        normalise(doc(entries), "my src", now()).into_iter().map(|i| i.id).collect()
+        normalise(doc(entries), "my src", now())
+            .into_iter()
+            .map(|i| i.id)
+            .collect()
     }
 
     #[test]
@@ -213,7 +323,11 @@ mod tests {
                 entry(Some("urn:uuid:1234"), None, "c"),
                 entry(Some("  42 "), None, "d"),
                 entry(Some("a b#c%d"), None, "e"),
-                entry(None, Some("https://example.org/f?utm_source=x&id=3#top"), "f"),
+                entry(
+                    None,
+                    Some("https://example.org/f?utm_source=x&id=3#top"),
+                    "f"
+                ),
             ]),
             [
                 "https://example.org/a",
@@ -229,23 +343,44 @@ mod tests {
     #[test]
     fn id_from_hash_when_nothing_else() {
         let a = ids(vec![entry(None, None, "Title")]);
-        assert!(a[0].starts_with("urn:syndic:my%20src:sha256-") && a[0].len() == "urn:syndic:my%20src:sha256-".len() + 64, "{a:?}");
+        assert!(
+            a[0].starts_with("urn:syndic:my%20src:sha256-")
+                && a[0].len() == "urn:syndic:my%20src:sha256-".len() + 64,
+            "{a:?}"
+        );
         assert_eq!(a, ids(vec![entry(None, None, "Title")]), "stable");
         assert_ne!(a, ids(vec![entry(None, None, "Other")]));
     }
 
     #[test]
     fn later_duplicate_ids_are_dropped() {
-        let items = normalise(doc(vec![entry(Some("x"), None, "first"), entry(Some("x"), None, "second")]), "s", now());
+        let items = normalise(
+            doc(vec![
+                entry(Some("x"), None, "first"),
+                entry(Some("x"), None, "second"),
+            ]),
+            "s",
+            now(),
+        );
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].title.as_deref(), Some("first"));
     }
 
     #[test]
     fn canonical_links_drop_tracking_and_fragment_only() {
-        assert_eq!(canonical_link("https://ex.org/p?a=1&utm_medium=rss&UTM_x=2&fbclid=z&gclid=q&b=%20#f").as_deref(), Some("https://ex.org/p?a=1&b=%20"));
-        assert_eq!(canonical_link("https://ex.org/p?utm_source=a").as_deref(), Some("https://ex.org/p"));
-        assert_eq!(canonical_link("https://ex.org/p?q=a%20b+c").as_deref(), Some("https://ex.org/p?q=a%20b+c"));
+        assert_eq!(
+            canonical_link("https://ex.org/p?a=1&utm_medium=rss&UTM_x=2&fbclid=z&gclid=q&b=%20#f")
+                .as_deref(),
+            Some("https://ex.org/p?a=1&b=%20")
+        );
+        assert_eq!(
+            canonical_link("https://ex.org/p?utm_source=a").as_deref(),
+            Some("https://ex.org/p")
+        );
+        assert_eq!(
+            canonical_link("https://ex.org/p?q=a%20b+c").as_deref(),
+            Some("https://ex.org/p?q=a%20b+c")
+        );
         assert_eq!(canonical_link("not a url"), None);
     }
 
@@ -274,24 +409,64 @@ mod tests {
             link: Some("javascript:alert(1)".into()),
             image: Some("https://ex.org/i.png".into()),
             authors: vec![
-                Person { name: " Ann\u{0} ".into(), email: None, url: Some("https://ann.example".into()) },
-                Person { name: "".into(), email: Some("b@x.org".into()), url: None },
-                Person { name: " ".into(), email: None, url: None },
+                Person {
+                    name: " Ann\u{0} ".into(),
+                    email: None,
+                    url: Some("https://ann.example".into()),
+                },
+                Person {
+                    name: "".into(),
+                    email: Some("b@x.org".into()),
+                    url: None,
+                },
+                Person {
+                    name: " ".into(),
+                    email: None,
+                    url: None,
+                },
             ],
             categories: vec!["a".into(), " a ".into(), "".into(), "b\u{FFFF}".into()],
             enclosures: vec![
-                Enclosure { url: "http://ex.org/e.mp3".into(), mime_type: Some("audio/mpeg".into()), length: Some(3) },
-                Enclosure { url: "http://ex.org/e.mp3".into(), mime_type: None, length: None },
-                Enclosure { url: "data:audio/mpeg,xx".into(), mime_type: None, length: None },
+                Enclosure {
+                    url: "http://ex.org/e.mp3".into(),
+                    mime_type: Some("audio/mpeg".into()),
+                    length: Some(3),
+                },
+                Enclosure {
+                    url: "http://ex.org/e.mp3".into(),
+                    mime_type: None,
+                    length: None,
+                },
+                Enclosure {
+                    url: "data:audio/mpeg,xx".into(),
+                    mime_type: None,
+                    length: None,
+                },
             ],
             ..entry(Some("id"), None, "")
         };
         let item = &normalise(doc(vec![e]), "s", now())[0];
-        assert_eq!((item.title.as_deref(), item.link.as_deref(), item.summary.as_deref()), (None, None, None));
-        assert_eq!(item.authors.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["Ann", "b@x.org"]);
-        assert_eq!(item.authors[0].url.as_deref(), Some("https://ann.example/"));
+        assert_eq!(
+            (
+                item.title.as_deref(),
+                item.link.as_deref(),
+                item.summary.as_deref()
+            ),
+            (None, None, None)
+        );
+        assert_eq!(
+            item.authors
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>(),
+            ["Ann", "b@x.org"]
+        );
+        assert_eq!(item.authors[0].url.as_deref(), Some("https://ann.example"));
         assert_eq!(item.categories, ["a", "b"]);
         assert_eq!(item.enclosures.len(), 1);
-        assert_eq!((item.first_seen, item.published, item.id.as_str()), (now(), None, "urn:syndic:s:id"));
+        assert_eq!(
+            (item.first_seen, item.published, item.id.as_str()),
+            (now(), None, "urn:syndic:s:id")
+        );
     }
 }

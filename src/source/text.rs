@@ -15,24 +15,34 @@ pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// `s` without the characters XML forbids; borrows when there are none.
+/// `s` without the characters XML forbids; borrows when there are none. C1 controls
+/// (U+0080–U+009F), which in feeds are always windows-1252 bytes decoded as Latin-1, become
+/// the characters they meant (`\u{92}` → `’`).
 pub fn strip_forbidden(s: &str) -> Cow<'_, str> {
-    if has_forbidden(s) {
-        Cow::Owned(s.chars().filter(|&c| is_xml_char(c)).collect())
-    } else {
-        Cow::Borrowed(s)
+    if !has_forbidden(s) {
+        return Cow::Borrowed(s);
     }
+    let remap = |c: char| match c as u32 {
+        code @ 0x80..=0x9F => char::from_u32(C1_AS_1252[(code - 0x80) as usize]).unwrap_or(c),
+        _ => c,
+    };
+    Cow::Owned(s.chars().filter(|&c| is_xml_char(c)).map(remap).collect())
 }
 
-/// Fast check over the bytes: C0 controls other than tab/LF/CR, or U+FFFE/U+FFFF (EF BF BE/BF).
+/// Fast check over the bytes: C0 controls other than tab/LF/CR, C1 controls (C2 80–9F), or
+/// U+FFFE/U+FFFF (EF BF BE/BF).
 fn has_forbidden(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.iter()
-        .any(|&c| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r')
+    // Branch-free over fixed chunks so that it vectorises: this runs over every body.
+    let control = |c: u8| (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r');
+    if b.chunks(64)
+        .any(|chunk| chunk.iter().fold(false, |bad, &c| bad | control(c)))
     {
         return true;
     }
-    memchr::memmem::find_iter(b, b"\xEF\xBF")
+    let c1 = memchr::memchr_iter(0xC2, b)
+        .any(|i| b.get(i + 1).is_some_and(|n| (0x80..0xA0).contains(n)));
+    c1 || memchr::memmem::find_iter(b, b"\xEF\xBF")
         .any(|i| matches!(b.get(i + 2), Some(0xBE) | Some(0xBF)))
 }
 
@@ -157,6 +167,21 @@ pub fn push_escaped(out: &mut String, s: &str) {
 
 /// Collapses runs of whitespace into one space and trims the ends.
 pub fn collapse_whitespace(s: &str) -> String {
+    // Most strings are already collapsed: no ASCII whitespace but single inner spaces, and no
+    // lead byte of a non-ASCII space (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000).
+    let b = s.as_bytes();
+    let clean = b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && !b.windows(2).any(|w| w == b"  ")
+        && !b.iter().any(|&c| {
+            matches!(
+                c,
+                b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | 0xC2 | 0xE1 | 0xE2 | 0xE3
+            )
+        });
+    if clean {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {
@@ -193,7 +218,7 @@ pub fn html_to_text(s: &str) -> String {
         let end = if s[lt..].starts_with("<!--") {
             s[lt..].find("-->").map(|e| lt + e + 3)
         } else if next.is_ascii_alphabetic() || matches!(next, b'/' | b'!' | b'?') {
-            memchr::memchr(b'>', &b[lt..]).map(|e| lt + e + 1)
+            tag_end(&b[lt..]).map(|e| lt + e + 1)
         } else {
             None
         };
@@ -211,6 +236,21 @@ pub fn html_to_text(s: &str) -> String {
     // A tag boundary is a word boundary only for block elements; inline tags such as <b>
     // sit inside words too rarely to matter in a title, so spaces are collapsed after.
     collapse_whitespace(&unescape(&stripped))
+}
+
+/// Index of the `>` that closes the tag at the start of `b`, skipping quoted attribute
+/// values (`alt="a<br>b"`).
+fn tag_end(b: &[u8]) -> Option<usize> {
+    let mut quote = None;
+    for (i, &c) in b.iter().enumerate() {
+        match (quote, c) {
+            (None, b'"' | b'\'') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, b'>') => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Decodes standard or URL-safe base64, ignoring whitespace; None when it is not base64.
@@ -248,6 +288,10 @@ mod tests {
     fn forbidden_characters_are_dropped() {
         assert_eq!(strip_forbidden("a\u{1}b\u{FFFE}c\u{FFFF}d\te"), "abcd\te");
         assert!(matches!(strip_forbidden("plain é"), Cow::Borrowed(_)));
+        assert_eq!(
+            strip_forbidden("don\u{92}t \u{85}"),
+            "don\u{2019}t \u{2026}"
+        );
     }
 
     #[test]
@@ -282,6 +326,10 @@ mod tests {
         );
         assert_eq!(html_to_text("1 < 2 and 3 > 2"), "1 < 2 and 3 > 2");
         assert_eq!(html_to_text("a <!-- c --> b"), "a b");
+        assert_eq!(
+            html_to_text(r#"<img alt="cat<br />dog" src="x.jpg"> cat"#),
+            "cat"
+        );
     }
 
     #[test]

@@ -38,9 +38,12 @@ pub enum Ns {
 }
 
 impl Ns {
-    fn from_uri(uri: &str) -> Ns {
+    pub fn from_uri(uri: &str) -> Ns {
         let uri = uri.trim().trim_end_matches(['/', '#']);
-        let uri = uri.strip_prefix("http://").or_else(|| uri.strip_prefix("https://")).unwrap_or(uri);
+        let uri = uri
+            .strip_prefix("http://")
+            .or_else(|| uri.strip_prefix("https://"))
+            .unwrap_or(uri);
         match uri.to_ascii_lowercase().as_str() {
             "" => Ns::None,
             "www.w3.org/2005/atom" => Ns::Atom10,
@@ -55,7 +58,10 @@ impl Ns {
             "www.itunes.com/dtds/podcast-1.0.dtd" => Ns::Itunes,
             "www.w3.org/1999/xhtml" => Ns::Xhtml,
             // Default namespaces some RSS 2.0 feeds declare; their elements are plain RSS.
-            "backend.userland.com/rss2" | "blogs.law.harvard.edu/tech/rss" | "purl.org/rss/2.0" => Ns::None,
+            "backend.userland.com/rss"
+            | "backend.userland.com/rss2"
+            | "blogs.law.harvard.edu/tech/rss"
+            | "purl.org/rss/2.0" => Ns::None,
             _ => Ns::Other,
         }
     }
@@ -80,6 +86,8 @@ impl Ns {
 /// A start tag with its namespace resolved.
 pub struct Element<'a> {
     pub ns: Ns,
+    /// Written as an empty-element tag (`<x/>`): its end follows at once.
+    pub empty: bool,
     start: BytesStart<'a>,
 }
 
@@ -109,10 +117,12 @@ impl Element<'_> {
     /// The value of the attribute named `name` (matched on the name as written, or on the
     /// local name for unprefixed attributes), trimmed.
     pub fn attr(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.attrs().find(|(k, _)| *k == name).map(|(_, v)| match v {
-            Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-            Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
-        })
+        self.attrs()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| match v {
+                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
+            })
     }
 }
 
@@ -142,13 +152,17 @@ pub struct XmlReader<'a> {
     /// mismatched end tag or the end of input left open.
     ends_due: usize,
     entities: Vec<(String, String)>,
+    /// Bytes consumed by [`XmlReader::leaf_text`] behind quick-xml's back, which its
+    /// positions do not count.
+    skipped: u64,
     pub error: Option<XmlError>,
 }
 
 /// FNV-1a: end tags are matched by hash so that open elements cost no allocation.
 fn name_hash(name: &str) -> u64 {
-    name.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 impl<'a> XmlReader<'a> {
@@ -167,6 +181,7 @@ impl<'a> XmlReader<'a> {
             open: Vec::with_capacity(16),
             ends_due: 0,
             entities: Vec::new(),
+            skipped: 0,
             error: None,
         }
     }
@@ -179,6 +194,11 @@ impl<'a> XmlReader<'a> {
     /// The base URL in effect for the element most recently started.
     pub fn base(&self) -> &Url {
         &self.bases[self.bases.len() - 1].1
+    }
+
+    /// The base set by an `xml:base` in scope, if any (as opposed to the response URL).
+    pub fn explicit_base(&self) -> Option<&Url> {
+        (self.bases.len() > 1).then(|| self.base())
     }
 
     /// 1-based line and column (in characters) of a byte offset into the source.
@@ -216,14 +236,19 @@ impl<'a> XmlReader<'a> {
                 Ok(event) => event,
                 Err(e) => {
                     if self.error.is_none() {
-                        let offset = self.reader.error_position() as usize;
-                        self.error = Some(XmlError { offset, message: e.to_string() });
+                        let offset = (self.reader.error_position() + self.skipped) as usize;
+                        self.error = Some(XmlError {
+                            offset,
+                            message: e.to_string(),
+                        });
                     }
                     Event::Eof
                 }
             };
             match event {
-                Event::Start(start) | Event::Empty(start) if !valid_name(start.name().into_inner()) => {
+                Event::Start(start) | Event::Empty(start)
+                    if !valid_name(start.name().into_inner()) =>
+                {
                     // "a < b" in text: not a tag; give the characters back as text.
                     return Some(Node::Text(Cow::Owned(format!("<{}>", &*start))));
                 }
@@ -239,20 +264,24 @@ impl<'a> XmlReader<'a> {
                     }
                 }
                 Event::Text(t) => match t.xml10_content() {
-                    Cow::Borrowed(s) if s.is_empty() => {}
+                    Cow::Borrowed("") => {}
                     s => return Some(Node::Text(s)),
                 },
                 Event::CData(t) => return Some(Node::Text(t.xml10_content())),
                 Event::GeneralRef(r) => {
-                    let mut out = String::new();
-                    if !text::push_entity(&mut out, &r) {
-                        match self.entities.iter().find(|(n, _)| **n == *r) {
-                            Some((_, v)) => out.push_str(v),
-                            None if valid_name(&r) => return Some(Node::Text(Cow::Owned(format!("&{};", &*r)))),
-                            // "AT& T; x": quick-xml took everything up to the `;` as a name.
-                            None => out = format!("&{};", &*r),
-                        }
+                    let predefined = match &*r {
+                        "lt" => "<",
+                        "gt" => ">",
+                        "amp" => "&",
+                        "quot" => "\"",
+                        "apos" => "'",
+                        _ => "",
+                    };
+                    if !predefined.is_empty() {
+                        return Some(Node::Text(Cow::Borrowed(predefined)));
                     }
+                    let mut out = String::new();
+                    self.push_ref(&mut out, &r);
                     return Some(Node::Text(Cow::Owned(out)));
                 }
                 Event::DocType(d) => self.entities = dtd_entities(&d),
@@ -267,21 +296,111 @@ impl<'a> XmlReader<'a> {
         }
     }
 
+    /// Appends what `&name;` stands for: a character or entity reference, an entity of the
+    /// internal DTD subset, or — unknown, or no reference at all ("AT& T; x", where the
+    /// tokeniser took everything up to the `;` as a name) — the characters as written.
+    fn push_ref(&self, out: &mut String, name: &str) {
+        if !text::push_entity(out, name) {
+            match self.entities.iter().find(|(n, _)| n == name) {
+                Some((_, v)) => out.push_str(v),
+                None => {
+                    out.push('&');
+                    out.push_str(name);
+                    out.push(';');
+                }
+            }
+        }
+    }
+
+    /// Fast path for an element just started (not empty) whose content is only text,
+    /// references and CDATA sections, as in nearly every title, link, date and escaped-HTML
+    /// description: decodes everything up to its end tag into `out` in one pass, exactly as
+    /// the events would have, and leaves the end tag as the next node. Returns false, having
+    /// consumed nothing, when the content holds any other markup.
+    pub fn leaf_text(&mut self, out: &mut String) -> bool {
+        let Some(&open) = self.open.last() else {
+            return false;
+        };
+        let pos = self.src.len() - self.reader.get_ref().len();
+        let Some(text) = self.src.get(pos..) else {
+            return false;
+        };
+        let bytes = text.as_bytes();
+        let mark = out.len();
+        let mut i = 0;
+        while let Some(lt) = memchr::memchr(b'<', &bytes[i..]).map(|lt| i + lt) {
+            out.reserve(lt - i);
+            self.push_text(out, &text[i..lt]);
+            let tail = &text[lt..];
+            if let Some(cdata) = tail.strip_prefix("<![CDATA[") {
+                let Some(end) = cdata.find("]]>") else { break };
+                push_eol_normalised(out, &cdata[..end]);
+                i = lt + 9 + end + 3;
+                continue;
+            }
+            let name = tail.strip_prefix("</").map(|t| {
+                &t[..t
+                    .find(|c: char| c == '>' || c.is_whitespace())
+                    .unwrap_or(t.len())]
+            });
+            if name.is_some_and(|n| name_hash(n) == open) {
+                *self.reader.get_mut() = &self.reader.get_ref()[lt..];
+                self.skipped += lt as u64;
+                return true;
+            }
+            break;
+        }
+        out.truncate(mark);
+        false
+    }
+
+    /// Character data as the events give it: references resolved (a `&` that starts none is
+    /// literal), line ends normalised.
+    fn push_text(&self, out: &mut String, mut raw: &str) {
+        while let Some(j) = memchr::memchr2(b'&', b'\r', raw.as_bytes()) {
+            out.push_str(&raw[..j]);
+            if raw.as_bytes()[j] == b'\r' {
+                out.push('\n');
+                raw = &raw[j + 1..];
+                raw = raw.strip_prefix('\n').unwrap_or(raw);
+                continue;
+            }
+            let after = &raw[j + 1..];
+            match memchr::memchr2(b';', b'&', after.as_bytes()) {
+                Some(k) if after.as_bytes()[k] == b';' => {
+                    self.push_ref(out, &after[..k]);
+                    raw = &after[k + 1..];
+                }
+                _ => {
+                    out.push('&');
+                    raw = after;
+                }
+            }
+        }
+        out.push_str(raw);
+    }
+
     fn start(&mut self, start: BytesStart<'a>) -> Node<'a> {
         self.open.push(name_hash(start.name().into_inner()));
         let depth = self.open.len();
         // Declarations and xml:base are rare; skip the attribute walk when there are none.
         if memchr::memmem::find(start.attributes_raw().as_bytes(), b"xml").is_some() {
-            let el = Element { ns: Ns::None, start };
+            let el = Element {
+                ns: Ns::None,
+                empty: false,
+                start,
+            };
             for (key, value) in el.attrs() {
                 if key == "xmlns" {
-                    self.bindings.push((depth, String::new(), Ns::from_uri(&value)));
+                    self.bindings
+                        .push((depth, String::new(), Ns::from_uri(&value)));
                 } else if let Some(prefix) = key.strip_prefix("xmlns:") {
-                    self.bindings.push((depth, prefix.to_owned(), Ns::from_uri(&value)));
-                } else if key == "xml:base" {
-                    if let Ok(url) = self.base().join(value.trim()) {
-                        self.bases.push((depth, url));
-                    }
+                    self.bindings
+                        .push((depth, prefix.to_owned(), Ns::from_uri(&value)));
+                } else if key == "xml:base"
+                    && let Ok(url) = self.base().join(value.trim())
+                {
+                    self.bases.push((depth, url));
                 }
             }
             return self.resolved(el.start);
@@ -291,18 +410,37 @@ impl<'a> XmlReader<'a> {
 
     fn resolved(&self, start: BytesStart<'a>) -> Node<'a> {
         let prefix = start.name().prefix().map_or("", |p| p.into_inner());
-        let ns = match self.bindings.iter().rev().find(|b| b.1 == prefix) {
+        let same = |b: &&(usize, String, Ns)| {
+            b.1.len() == prefix.len() && (prefix.is_empty() || b.1 == prefix)
+        };
+        let ns = match self.bindings.iter().rev().find(same) {
             Some(b) => b.2,
             None if prefix.is_empty() => Ns::None,
             None => Ns::from_prefix(prefix),
         };
-        Node::Start(Element { ns, start })
+        Node::Start(Element {
+            ns,
+            empty: self.ends_due > 0,
+            start,
+        })
     }
 }
 
+fn push_eol_normalised(out: &mut String, mut s: &str) {
+    while let Some(j) = memchr::memchr(b'\r', s.as_bytes()) {
+        out.push_str(&s[..j]);
+        out.push('\n');
+        s = &s[j + 1..];
+        s = s.strip_prefix('\n').unwrap_or(s);
+    }
+    out.push_str(s);
+}
+
+/// Whether a start tag's name can begin an element (quick-xml ends names at whitespace).
 fn valid_name(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
-        && !name.contains(|c: char| c.is_whitespace() || c == '<' || c == '&')
+    name.as_bytes()
+        .first()
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b':' || b >= 0x80)
 }
 
 /// `<!ENTITY name "value">` declarations of an internal subset (parameter entities and
@@ -314,9 +452,13 @@ fn dtd_entities(doctype: &str) -> Vec<(String, String)> {
         if decl.starts_with('%') {
             continue;
         }
-        let Some((name, rest)) = decl.split_once(char::is_whitespace) else { continue };
+        let Some((name, rest)) = decl.split_once(char::is_whitespace) else {
+            continue;
+        };
         let rest = rest.trim_start();
-        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else { continue };
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
         if let Some(value) = rest[1..].split(quote).next() {
             out.push((name.to_owned(), text::unescape(value).into_owned()));
         }
@@ -345,27 +487,39 @@ mod tests {
 
     #[test]
     fn entities_bare_ampersands_and_forbidden_references() {
-        assert_eq!(dump("<a>AT&T &amp; caf&eacute;&nbsp;x &#1;&#65;</a>"), "<None:a>AT&T & café\u{a0}x A</>");
+        assert_eq!(
+            dump("<a>AT&T &amp; caf&eacute;&nbsp;x &#1;&#65;</a>"),
+            "<None:a>AT&T & café\u{a0}x A</>"
+        );
         assert_eq!(dump("<a>x & y; z</a>"), "<None:a>x & y; z</>");
         assert_eq!(dump("<a>&unknown;</a>"), "<None:a>&unknown;</>");
     }
 
     #[test]
     fn cdata_is_kept_verbatim() {
-        assert_eq!(dump("<a><![CDATA[a & b <i>x</i> &amp;]]></a>"), "<None:a>a & b <i>x</i> &amp;</>");
+        assert_eq!(
+            dump("<a><![CDATA[a & b <i>x</i> &amp;]]></a>"),
+            "<None:a>a & b <i>x</i> &amp;</>"
+        );
     }
 
     #[test]
     fn namespaces_declared_and_conventional() {
         let src = r#"<rss xmlns:d="http://purl.org/dc/elements/1.1/"><d:creator/><dc:date/><atom:link/><x:y/></rss>"#;
-        assert_eq!(dump(src), "<None:rss><Dc:creator></><Dc:date></><Atom10:link></><Other:y></></>");
+        assert_eq!(
+            dump(src),
+            "<None:rss><Dc:creator></><Dc:date></><Atom10:link></><Other:y></></>"
+        );
         let src = r#"<feed xmlns="http://www.w3.org/2005/Atom"><div xmlns="http://www.w3.org/1999/xhtml"/><title/></feed>"#;
         assert_eq!(dump(src), "<Atom10:feed><Xhtml:div></><Atom10:title></></>");
     }
 
     #[test]
     fn mismatched_and_unclosed_tags_recover() {
-        assert_eq!(dump("<a><b>x</a><c>y</c>"), "<None:a><None:b>x</></><None:c>y</>");
+        assert_eq!(
+            dump("<a><b>x</a><c>y</c>"),
+            "<None:a><None:b>x</></><None:c>y</>"
+        );
         assert_eq!(dump("<a><b>x</q></b>"), "<None:a><None:b>x</></>");
         assert_eq!(dump("<a><b>x"), "<None:a><None:b>x</></>");
         // A stray `<` swallows up to the next `>`; the text survives, the tag it ate is lost.
@@ -382,12 +536,20 @@ mod tests {
                 seen.push(format!("{}={}", e.local(), r.base()));
             }
         }
-        assert_eq!(seen, ["a=http://example.org/dir/sub/", "b=http://example.org/x/", "c=http://example.org/dir/sub/"]);
+        assert_eq!(
+            seen,
+            [
+                "a=http://example.org/dir/sub/",
+                "b=http://example.org/x/",
+                "c=http://example.org/dir/sub/"
+            ]
+        );
     }
 
     #[test]
     fn internal_dtd_entities() {
-        let src = "<!DOCTYPE rss [<!ENTITY who \"Mark &amp; co\"><!ENTITY % p 'x'>]><rss>&who;</rss>";
+        let src =
+            "<!DOCTYPE rss [<!ENTITY who \"Mark &amp; co\"><!ENTITY % p 'x'>]><rss>&who;</rss>";
         assert_eq!(dump(src), "<None:rss>Mark & co</>");
     }
 
