@@ -92,6 +92,15 @@ fn vocab(w: &Walker, ns: Ns) -> V {
     }
 }
 
+/// Whether `el` is an RSS item or an Atom entry of this document.
+pub fn is_entry(w: &Walker, el: &Element) -> bool {
+    match vocab(w, el.ns) {
+        V::Rss => el.local() == "item",
+        V::Atom => el.local() == "entry" && w.is_atom(),
+        _ => false,
+    }
+}
+
 pub fn classify(w: &mut Walker, parent: Ctx, el: &Element) -> Action {
     let v = vocab(w, el.ns);
     match parent {
@@ -457,4 +466,43 @@ pub fn person_from_text(s: &str) -> Option<Person> {
         email: None,
         url: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(name: &str, email: Option<&str>) -> Option<Person> {
+        Some(Person {
+            name: name.into(),
+            email: email.map(Into::into),
+            url: None,
+        })
+    }
+
+    #[test]
+    fn rss_author_forms() {
+        assert_eq!(
+            person_from_text("me@x.org (Ann Example)"),
+            p("Ann Example", Some("me@x.org"))
+        );
+        assert_eq!(
+            person_from_text("Ann Example (me@x.org)"),
+            p("Ann Example", Some("me@x.org"))
+        );
+        assert_eq!(
+            person_from_text("Ann Example <mailto:me@x.org>"),
+            p("Ann Example", Some("me@x.org"))
+        );
+        assert_eq!(
+            person_from_text(" me@x.org "),
+            p("me@x.org", Some("me@x.org"))
+        );
+        assert_eq!(person_from_text("Ann  Example\n"), p("Ann Example", None));
+        assert_eq!(
+            person_from_text("Ann (the editor)"),
+            p("Ann (the editor)", None)
+        );
+        assert_eq!(person_from_text("  "), None);
+    }
 }

@@ -281,6 +281,37 @@ mod tests {
     }
 
     #[test]
+    fn sniffing_skips_bom_comments_pis_and_doctype() {
+        let atom = "\u{FEFF} \n<?xml version='1.0'?><!-- generated --><?xml-stylesheet href='s.xsl'?>\
+            <!DOCTYPE feed [<!ENTITY x 'y'>]>\n<feed xmlns='http://www.w3.org/2005/Atom'><title>&x;</title></feed>";
+        let doc = parse(atom.as_bytes(), None, &base()).unwrap();
+        assert_eq!(
+            (doc.format, doc.title.as_deref()),
+            (Format::Atom10, Some("y"))
+        );
+        let xhtml_doctype = "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'x.dtd'><rss><channel><title>R</title></channel></rss>";
+        assert_eq!(
+            parse(xhtml_doctype.as_bytes(), None, &base())
+                .unwrap()
+                .format,
+            Format::Rss20
+        );
+    }
+
+    #[test]
+    fn utf16_feed_with_bom() {
+        let src = "<?xml version='1.0' encoding='utf-16'?><rss><channel><title>Ünïcödé ✓</title></channel></rss>";
+        let body: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(src.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(
+            parse(&body, None, &base()).unwrap().title.as_deref(),
+            Some("Ünïcödé ✓")
+        );
+    }
+
+    #[test]
     fn html_page_names_its_feeds() {
         let page = b"<!DOCTYPE html><html><head><link rel=alternate type='application/atom+xml' href='/atom.xml'></head><body>x</body></html>";
         let err = parse(page, Some("application/rss+xml"), &base()).unwrap_err();

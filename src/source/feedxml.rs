@@ -4,8 +4,9 @@
 //! A stack of contexts (feed, entry, author, media group, skipped subtree) says what each
 //! element means; [`super::elements`] maps names to meanings. Where a feed gives one fact
 //! twice (an RSS `link` and an `atom:link`, `pubDate` and `dc:date`) the better source wins
-//! whatever the order, by rank. A syntax error after at least one complete entry keeps what
-//! was read (the entry it broke is dropped); before that it is [`ParseError::Xml`].
+//! whatever the order, by rank. A document that ends early or breaks keeps the entries it
+//! completed (the one it cut short is dropped); a syntax error before any entry is
+//! [`ParseError::Xml`], unless all that broke is the final end tag.
 
 use url::Url;
 
@@ -128,12 +129,23 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
 impl Walker<'_> {
     fn start(&mut self, el: &Element) {
         let ctx = match self.ctx.last().copied() {
+            // Junk after the root element (an injected `<script>`, a second root) is ignored.
+            None if self.format.is_some() => Ctx::Skip,
             None => self.root(el),
             Some(Ctx::Capture | Ctx::Inside) => {
                 if let Some((_, cap, _)) = &mut self.capture {
                     cap.start(el);
                 }
                 Ctx::Inside
+            }
+            // An entry inside a skipped element means the feed forgot to close that element
+            // (an `<itunes:category>` without its end tag swallowing every item).
+            Some(Ctx::Skip) if self.entry.is_none() && elements::is_entry(self, el) => {
+                self.entry = Some(EntryState {
+                    base: Some(self.r.base().clone()),
+                    ..Default::default()
+                });
+                Ctx::Entry
             }
             Some(Ctx::Skip) => Ctx::Skip,
             Some(parent) => match elements::classify(self, parent, el) {
@@ -269,8 +281,8 @@ impl Walker<'_> {
 
     fn finish_entry(&mut self) {
         let Some(e) = self.entry.take() else { return };
-        if self.r.error.is_some() {
-            // The document broke inside this entry: what was read of it may be cut short.
+        if self.r.cut_short {
+            // The document ended or broke inside this entry: it may be truncated.
             return;
         }
         let mut authors: Vec<Person> = Vec::new();
@@ -308,11 +320,8 @@ impl Walker<'_> {
 
     fn finish(mut self) -> Result<Document, ParseError> {
         if let Some(err) = &self.r.error {
-            // Keep what was read when it is something, or when all that broke is the last end
-            // tag (`</rss` at the end of the file).
-            let tail = self.src.get(err.offset..).unwrap_or_default().trim();
-            let last_end_tag = tail.starts_with("</") && !tail[2..].contains(['<', '>']);
-            if self.entries.is_empty() && !last_end_tag {
+            // Keep what was read when it is something, or when only the final end tag broke.
+            if self.entries.is_empty() && !err.only_final_end_tag {
                 let (line, column) = self.r.line_column(err.offset);
                 return Err(ParseError::Xml {
                     line,
@@ -401,4 +410,480 @@ pub fn resolve(base: &Url, url: &str) -> Option<String> {
         return Some(url.to_owned());
     }
     base.join(url).ok().map(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::{DateTime, Utc};
+    use url::Url;
+
+    use super::super::feed::{Document, Entry, Format, ParseError, parse};
+    use crate::model::{Enclosure, Person};
+
+    fn base() -> Url {
+        Url::parse("https://example.org/feeds/main.xml").unwrap()
+    }
+
+    fn fixture_bytes(name: &str) -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/feeds")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn fixture(name: &str) -> Document {
+        parse(&fixture_bytes(name), None, &base()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    fn doc(src: &str) -> Document {
+        parse(src.as_bytes(), None, &base()).unwrap_or_else(|e| panic!("{e}: {src}"))
+    }
+
+    fn one(src: &str) -> Entry {
+        let mut d = doc(src);
+        assert_eq!(d.entries.len(), 1, "{src}");
+        d.entries.remove(0)
+    }
+
+    fn utc(s: &str) -> Option<DateTime<Utc>> {
+        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
+    }
+
+    fn person(name: &str, email: Option<&str>, url: Option<&str>) -> Person {
+        Person {
+            name: name.into(),
+            email: email.map(Into::into),
+            url: url.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn rss2_podcast() {
+        let d = fixture("rss20-podcast.xml");
+        assert_eq!(d.format, Format::Rss20);
+        assert_eq!(d.title.as_deref(), Some("Night Shift & Friends"));
+        assert_eq!(d.link.as_deref(), Some("https://pod.example.com/"));
+        assert_eq!(d.subtitle.as_deref(), Some("Conversations after midnight."));
+        let e = &d.entries[0];
+        assert_eq!(e.title.as_deref(), Some("Episode 12: Café talk"));
+        assert_eq!(
+            e.link.as_deref(),
+            Some("https://pod.example.com/ep/12"),
+            "atom:link is not RSS link"
+        );
+        assert_eq!(
+            (e.id.as_deref(), e.id_is_permalink),
+            (Some("pod-ep-12"), false)
+        );
+        assert_eq!(e.published, utc("2024-03-05T11:00:00Z"));
+        assert_eq!(
+            e.authors,
+            [
+                person("Ann Host", Some("host@pod.example.com"), None),
+                person("Bob Guest", None, None)
+            ]
+        );
+        assert_eq!(e.categories, ["Talk", "Coffee"]);
+        assert_eq!(
+            e.summary.as_deref(),
+            Some(r#"<p>Show notes with <a href="/notes/12">links</a> & a bare ampersand.</p>"#)
+        );
+        assert_eq!(e.content.as_deref(), Some("<p>Full <b>transcript</b>.</p>"));
+        assert_eq!(e.base.as_ref(), Some(&base()));
+        let ep12 = "https://cdn.example.com/ep12.mp3?a=1&b=2";
+        let enclosure = Enclosure {
+            url: ep12.into(),
+            mime_type: Some("audio/mpeg".into()),
+            length: Some(12345678),
+        };
+        assert_eq!(e.enclosures, [enclosure]);
+        assert_eq!(e.image.as_deref(), Some("https://pod.example.com/ep12.jpg"));
+
+        let e = &d.entries[1];
+        assert_eq!(
+            e.link.as_deref(),
+            Some("https://pod.example.com/ep/11"),
+            "permalink guid as link"
+        );
+        assert!(e.id_is_permalink);
+        assert_eq!(e.published, utc("2024-02-27T11:00:00Z"));
+        assert_eq!(e.enclosures[0].url, "https://example.org/media/ep11.mp3");
+        assert_eq!(e.enclosures[0].length, None, "unparsable length");
+        assert_eq!(
+            e.image.as_deref(),
+            Some("https://pod.example.com/ep11-thumb.jpg")
+        );
+    }
+
+    #[test]
+    fn atom10_with_xml_base() {
+        let d = fixture("atom10-base.xml");
+        assert_eq!(d.format, Format::Atom10);
+        assert_eq!(d.title.as_deref(), Some("A blog"));
+        assert_eq!(d.subtitle.as_deref(), Some("Notes & essays"));
+        assert_eq!(d.link.as_deref(), Some("https://blog.example.org/"));
+        let e = &d.entries[0];
+        assert_eq!(e.title.as_deref(), Some("Less is more"));
+        assert_eq!(
+            e.link.as_deref(),
+            Some("https://blog.example.org/posts/2024/less-is-more.html")
+        );
+        let audio = Enclosure {
+            url: "https://blog.example.org/audio/less.ogg".into(),
+            mime_type: Some("audio/ogg".into()),
+            length: Some(2048),
+        };
+        assert_eq!(e.enclosures, [audio]);
+        assert_eq!(
+            (e.id.as_deref(), e.id_is_permalink),
+            (Some("tag:blog.example.org,2024:1"), false)
+        );
+        assert_eq!(e.published, utc("2024-04-01T07:00:00Z"));
+        assert_eq!(e.updated, utc("2024-04-02T10:00:00Z"));
+        let ann = person("Ann", None, Some("https://blog.example.org/about/ann"));
+        assert_eq!(
+            e.authors,
+            [ann, person("Bob", Some("bob@example.org"), None)],
+            "not the source's"
+        );
+        assert_eq!(e.categories, ["essays", "Only a label"]);
+        assert_eq!(
+            e.summary.as_deref(),
+            Some("Plain text with &lt;angle brackets&gt;")
+        );
+        assert_eq!(
+            e.content.as_deref(),
+            Some(r#"<p>See <img src="chart.png" alt="chart"> &amp; more.</p>"#)
+        );
+        assert_eq!(
+            e.base.as_ref().map(Url::as_str),
+            Some("https://blog.example.org/posts/2024/images/")
+        );
+
+        let e = &d.entries[1];
+        assert_eq!(
+            e.authors,
+            [person("Feed Author", Some("feed@example.org"), None)],
+            "inherited"
+        );
+        assert_eq!(
+            e.content.as_deref(),
+            Some(r#"<p>Hello <a href="rel">there</a></p>"#)
+        );
+        assert_eq!(
+            e.base.as_ref().map(Url::as_str),
+            Some("https://blog.example.org/")
+        );
+    }
+
+    #[test]
+    fn atom03_constructs_and_dates() {
+        let d = fixture("atom03.xml");
+        assert_eq!(d.format, Format::Atom03);
+        assert_eq!(d.title.as_deref(), Some("Old <b>Atom</b>"));
+        assert_eq!(d.subtitle.as_deref(), Some("Still around"), "tagline");
+        let e = &d.entries[0];
+        assert_eq!(e.published, utc("2004-01-01T17:00:00Z"), "issued");
+        assert_eq!(e.updated, utc("2004-01-02T00:00:00Z"), "modified");
+        assert_eq!(
+            e.authors,
+            [person("Old Timer", None, Some("http://old.example.net/me"))]
+        );
+        assert_eq!(e.content.as_deref(), Some("<p>Escaped <i>HTML</i></p>"));
+        assert_eq!(d.entries[1].content.as_deref(), Some("<p>Base 64</p>"));
+        assert_eq!(d.entries[1].summary.as_deref(), Some("a &lt; b"));
+        assert_eq!(
+            d.entries[2].content.as_deref(),
+            Some("<p>Inline <em>XHTML</em></p>")
+        );
+    }
+
+    #[test]
+    fn rss10_and_rss090() {
+        let d = fixture("rss10.xml");
+        assert_eq!(
+            (d.format, d.title.as_deref()),
+            (Format::Rss10, Some("RDF Site"))
+        );
+        let e = &d.entries[0];
+        assert_eq!(e.title.as_deref(), Some("First item"));
+        assert_eq!(e.summary.as_deref(), Some("Item <b>one</b>"));
+        assert_eq!(
+            (e.published, e.updated),
+            (utc("2003-12-31T18:14:55Z"), utc("2003-12-31T18:14:55Z"))
+        );
+        assert_eq!(e.authors, [person("Dee Sea", None, None)]);
+        assert_eq!(e.categories, ["rdf"]);
+        let d = fixture("rss090.xml");
+        assert_eq!((d.format, d.entries.len()), (Format::Rss090, 2));
+        assert_eq!(
+            d.entries[1].link.as_deref(),
+            Some("http://www.mozilla.org/bugs/")
+        );
+    }
+
+    #[test]
+    fn windows_1252_with_and_without_a_lying_header() {
+        for ct in [None, Some("application/rss+xml; charset=utf-8")] {
+            let d = parse(&fixture_bytes("rss091-windows-1252.xml"), ct, &base()).unwrap();
+            assert_eq!(d.format, Format::Rss091);
+            assert_eq!(d.title.as_deref(), Some("Café \u{201C}quotes\u{201D}"));
+            assert_eq!(d.entries[0].title.as_deref(), Some("Naïve € price"));
+            assert_eq!(d.entries[0].summary.as_deref(), Some("Crème brûlée"));
+        }
+    }
+
+    #[test]
+    fn sloppy_rss_is_repaired() {
+        let d = parse(
+            &fixture_bytes("rss-sloppy.xml"),
+            None,
+            &Url::parse("https://sloppy.example.com/feed").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(d.format, Format::Rss20, "<rss> without a version");
+        // &nbsp; decodes to U+00A0, which title whitespace collapsing turns into a space.
+        assert_eq!(d.title.as_deref(), Some("Sloppy Feed © AT&T"));
+        assert_eq!(d.entries.len(), 1, "the item cut off at the end is dropped");
+        let e = &d.entries[0];
+        assert_eq!(e.title.as_deref(), Some("Tom & Jerry … bold"));
+        assert_eq!(
+            e.link.as_deref(),
+            Some("https://sloppy.example.com/relative/story?id=1&utm_source=rss")
+        );
+        assert_eq!(
+            e.published,
+            utc("2024-01-02T03:04:05Z"),
+            "undeclared dc: prefix"
+        );
+        assert!(
+            e.summary
+                .as_deref()
+                .is_some_and(|s| s.starts_with("Unclosed <p>paragraph <br> and a stray")),
+            "{:?}",
+            e.summary
+        );
+        assert_eq!(e.enclosures[0].url, "http://sloppy.example.com/café.mp3");
+        assert_eq!(e.enclosures[0].length, None);
+    }
+
+    #[test]
+    fn rss_versions() {
+        for (root, format) in [
+            ("<rss version='0.91'>", Format::Rss091),
+            ("<rss version='0.92'>", Format::Rss092),
+            ("<rss version='0.93'>", Format::Rss092),
+            ("<rss version='0.94'>", Format::Rss092),
+            ("<rss version='2.0'>", Format::Rss20),
+            ("<rss version='2.01-beta'>", Format::Rss20),
+            ("<rss>", Format::Rss20),
+        ] {
+            assert_eq!(
+                doc(&format!("{root}<channel><title>t</title></channel></rss>")).format,
+                format,
+                "{root}"
+            );
+        }
+    }
+
+    #[test]
+    fn atom_elements_in_rss_are_atom() {
+        let e = one(
+            r#"<rss><channel><item xmlns:a="http://www.w3.org/2005/Atom">
+            <a:link rel="self" href="https://x.example/self"/><a:link href="https://x.example/alt"/>
+            <a:id>tag:x,1</a:id></item></channel></rss>"#,
+        );
+        assert_eq!(
+            (e.link.as_deref(), e.id.as_deref()),
+            (Some("https://x.example/alt"), Some("tag:x,1"))
+        );
+        assert!(!e.id_is_permalink);
+    }
+
+    #[test]
+    fn namespaces_are_resolved_not_matched_by_prefix() {
+        let d = doc(
+            r#"<a:feed xmlns:a="http://www.w3.org/2005/Atom" xmlns:d="http://purl.org/dc/elements/1.1/">
+            <a:title>Prefixed</a:title><a:entry><a:title>E</a:title><d:subject>s</d:subject>
+            <title>not atom</title><dc:subject xmlns:dc="http://example.com/not-dc">x</dc:subject></a:entry></a:feed>"#,
+        );
+        assert_eq!(
+            (d.format, d.title.as_deref()),
+            (Format::Atom10, Some("Prefixed"))
+        );
+        assert_eq!(d.entries[0].title.as_deref(), Some("E"));
+        assert_eq!(d.entries[0].categories, ["s"]);
+    }
+
+    #[test]
+    fn xml_base_on_rss_channel_and_items() {
+        let d = doc(
+            r#"<rss xml:base="https://a.example/root/"><channel xml:base="chan/"><link>home</link>
+            <item xml:base="/items/"><link>one</link><enclosure url="f.mp3"/><description>x</description></item>
+            <item><link xml:base="https://b.example/">two</link></item></channel></rss>"#,
+        );
+        assert_eq!(d.link.as_deref(), Some("https://a.example/root/chan/home"));
+        assert_eq!(
+            d.entries[0].link.as_deref(),
+            Some("https://a.example/items/one")
+        );
+        assert_eq!(
+            d.entries[0].enclosures[0].url,
+            "https://a.example/items/f.mp3"
+        );
+        assert_eq!(
+            d.entries[0].base.as_ref().map(Url::as_str),
+            Some("https://a.example/items/")
+        );
+        assert_eq!(d.entries[1].link.as_deref(), Some("https://b.example/two"));
+    }
+
+    #[test]
+    fn titles_are_plain_text() {
+        let title = |t: &str| {
+            one(&format!(
+                "<feed xmlns='http://www.w3.org/2005/Atom'><entry>{t}</entry></feed>"
+            ))
+            .title
+        };
+        assert_eq!(
+            title("<title type='html'>A &amp;amp; B &lt;i&gt;c&lt;/i&gt;</title>").as_deref(),
+            Some("A & B c")
+        );
+        assert_eq!(
+            title("<title type='text'>1 &lt; 2\n   and  more</title>").as_deref(),
+            Some("1 < 2 and more")
+        );
+        assert_eq!(title("<title>   </title>"), None);
+    }
+
+    #[test]
+    fn items_swallowed_by_an_unclosed_element_are_found() {
+        let d = doc(
+            "<rss><channel><itunes:category text='Tech'><itunes:category text='Gadgets'/>
+            <item><title>One</title></item><item><title>Two</title></item></channel></rss>",
+        );
+        let titles: Vec<_> = d.entries.iter().map(|e| e.title.as_deref()).collect();
+        assert_eq!(titles, [Some("One"), Some("Two")]);
+    }
+
+    #[test]
+    fn date_sources_and_their_precedence() {
+        let e = one(
+            r#"<rss xmlns:dcterms="http://purl.org/dc/terms/"><channel><item>
+            <dc:date>2001-01-01T00:00:00Z</dc:date><pubDate>Mon, 02 Jan 2006 00:00:00 GMT</pubDate>
+            <dcterms:modified>2007-01-03T00:00:00Z</dcterms:modified></item></channel></rss>"#,
+        );
+        assert_eq!(
+            (e.published, e.updated),
+            (utc("2006-01-02T00:00:00Z"), utc("2007-01-03T00:00:00Z"))
+        );
+        let e = one(
+            "<rss><channel><item><dc:modified>2005-05-05</dc:modified><pubDate>not a date</pubDate></item></channel></rss>",
+        );
+        assert_eq!(
+            (e.published, e.updated),
+            (None, utc("2005-05-05T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn junk_after_the_root_is_ignored() {
+        let d = doc("<rss><channel><title>T</title></channel></rss><script>x</script><rss/>");
+        assert_eq!((d.format, d.title.as_deref()), (Format::Rss20, Some("T")));
+    }
+
+    #[test]
+    fn guid_that_is_not_a_permalink_is_not_a_link() {
+        let e = one(
+            "<rss><channel><item><guid isPermaLink='false'>https://x.example/1</guid></item></channel></rss>",
+        );
+        assert_eq!((e.link, e.id_is_permalink), (None, false));
+    }
+
+    #[test]
+    fn cdata_with_bare_ampersands_is_kept() {
+        let e = one(
+            "<rss><channel><item><title><![CDATA[Q&A <3]]></title><description><![CDATA[a & b &amp; c]]></description></item></channel></rss>",
+        );
+        assert_eq!(e.title.as_deref(), Some("Q&A <3"));
+        assert_eq!(e.summary.as_deref(), Some("a & b &amp; c"));
+    }
+
+    #[test]
+    fn raw_forbidden_characters_are_dropped() {
+        let e =
+            one("<rss><channel><item><title>a\u{1}b\u{b}c\u{FFFF}d</title></item></channel></rss>");
+        assert_eq!(e.title.as_deref(), Some("abcd"));
+    }
+
+    #[test]
+    fn broken_beyond_repair_is_an_xml_error() {
+        let err = parse(
+            b"<rss><channel><title>x</title><item><title>a</titl",
+            None,
+            &base(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ParseError::Xml {
+                    line: 1,
+                    column: 45,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let ok = parse(
+            b"<rss><channel><item><title>a</title></item><item><title>b</tit",
+            None,
+            &base(),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.entries.len(),
+            1,
+            "a complete entry before the break is kept"
+        );
+        let ok = parse(
+            b"<rss><channel><title>x</title></channel></rss",
+            None,
+            &base(),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.title.as_deref(),
+            Some("x"),
+            "only the final end tag is broken"
+        );
+    }
+
+    /// Every prefix of every fixture, and every fixture with bytes flipped: no panic, and each
+    /// parse stays fast.
+    #[test]
+    fn truncated_and_corrupted_input_never_panics() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds");
+        let mut seed: u32 = 12345;
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let body = std::fs::read(entry.path()).unwrap();
+            for cut in 0..body.len() {
+                let _ = parse(&body[..cut], None, &base());
+            }
+            for _ in 0..200 {
+                let mut bad = body.clone();
+                for _ in 0..4 {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    let at = (seed >> 8) as usize % bad.len();
+                    bad[at] = b"<>&;/\"'=!?[]\x00\xff\xc3"[(seed >> 4) as usize % 15];
+                }
+                let started = std::time::Instant::now();
+                let _ = parse(&bad, None, &base());
+                assert!(started.elapsed().as_secs() < 1);
+            }
+        }
+    }
 }

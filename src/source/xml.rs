@@ -137,6 +137,9 @@ pub enum Node<'a> {
 pub struct XmlError {
     pub offset: usize,
     pub message: String,
+    /// All that is left is a broken end tag for the innermost open element (`</rss` at the
+    /// end of the file): nothing was lost.
+    pub only_final_end_tag: bool,
 }
 
 pub struct XmlReader<'a> {
@@ -156,6 +159,8 @@ pub struct XmlReader<'a> {
     /// positions do not count.
     skipped: u64,
     pub error: Option<XmlError>,
+    /// The input ended (or broke) with elements still open; the ends now coming close them.
+    pub cut_short: bool,
 }
 
 /// FNV-1a: end tags are matched by hash so that open elements cost no allocation.
@@ -183,6 +188,7 @@ impl<'a> XmlReader<'a> {
             entities: Vec::new(),
             skipped: 0,
             error: None,
+            cut_short: false,
         }
     }
 
@@ -237,9 +243,15 @@ impl<'a> XmlReader<'a> {
                 Err(e) => {
                     if self.error.is_none() {
                         let offset = (self.reader.error_position() + self.skipped) as usize;
+                        let tail = self.src.get(offset..).unwrap_or_default().trim();
+                        let only_final_end_tag = tail.strip_prefix("</").is_some_and(|name| {
+                            !name.contains(['<', '>'])
+                                && self.open.last() == Some(&name_hash(name.trim()))
+                        });
                         self.error = Some(XmlError {
                             offset,
                             message: e.to_string(),
+                            only_final_end_tag,
                         });
                     }
                     Event::Eof
@@ -289,6 +301,7 @@ impl<'a> XmlReader<'a> {
                     if self.open.is_empty() {
                         return None;
                     }
+                    self.cut_short = true;
                     self.ends_due = self.open.len();
                 }
                 Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
