@@ -11,10 +11,20 @@ use url::Url;
 
 use super::capture::{Capture, How, Mode, atom_construct};
 use super::feed::Format;
-use super::feedxml::{Ctx, Walker, plain_web_url, resolve};
+use super::feedxml::{Ctx, EntryState, Walker, plain_web_url, resolve};
 use super::text;
 use super::xml::{Element, Ns};
 use crate::model::{Enclosure, Person};
+
+/// How many authors, enclosures and categories one entry keeps: bounds the work a hostile
+/// feed can cause with thousands of them (lists are de-duplicated pairwise).
+pub const MAX_LIST: usize = 100;
+
+fn push_category(e: &mut EntryState, category: String) {
+    if e.categories.len() < MAX_LIST && !e.categories.contains(&category) {
+        e.categories.push(category);
+    }
+}
 
 /// What to do with an element.
 pub enum Action {
@@ -191,7 +201,7 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
                 .filter(|t| !t.is_empty())
                 .or_else(|| el.attr("label"));
             if let (Some(term), Some(e)) = (term, w.entry.as_mut()) {
-                e.categories.push(term.into_owned());
+                push_category(e, term.into_owned());
             }
             Action::Skip
         }
@@ -254,7 +264,7 @@ fn media_child(w: &mut Walker, v: V, el: &Element) -> Action {
             if let (Some(text), Some(e)) = (el.attr("text"), w.entry.as_mut())
                 && !text.is_empty()
             {
-                e.categories.push(text.into_owned());
+                push_category(e, text.into_owned());
             }
             // Subcategories nest.
             Action::Enter(Ctx::Media)
@@ -297,6 +307,7 @@ fn enclosure(w: &mut Walker, el: &Element, url_attr: &str, length_attr: &str) {
         image(w, 3, url.clone());
     }
     if let Some(e) = w.entry.as_mut()
+        && e.enclosures.len() < MAX_LIST
         && !e.enclosures.iter().any(|x| x.url == url)
     {
         e.enclosures.push(Enclosure {
@@ -415,11 +426,11 @@ fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>)
                 _ => e.content.offer(rank, (html, base)),
             }
         }
-        Target::Author => e.authors.extend(person_from_text(raw)),
+        Target::Author if e.authors.len() < MAX_LIST => e.authors.extend(person_from_text(raw)),
         Target::FallbackAuthor => {
             e.fallback_author = e.fallback_author.take().or_else(|| person_from_text(raw))
         }
-        Target::Category if !raw.is_empty() => e.categories.push(text::collapse_whitespace(raw)),
+        Target::Category if !raw.is_empty() => push_category(e, text::collapse_whitespace(raw)),
         _ => {}
     }
 }

@@ -88,7 +88,7 @@ pub struct Entry {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ParseError {
     /// Not a feed at all; `what` says what it looks like ("an empty body", "a PNG image",
-    /// "plain text beginning 'Hello…'", "an XML document whose root is <svg>").
+    /// "plain text beginning 'Hello…'", "an XML document whose root is `<svg>`").
     #[error("not a feed: {what}")]
     NotAFeed { what: String },
     /// An HTML page where a feed was expected, with the feeds it links to.

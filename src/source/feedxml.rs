@@ -273,9 +273,12 @@ impl Walker<'_> {
                 None => return,
             }
         }
-        match &mut self.entry {
-            Some(e) => e.authors.push(p),
-            None => self.feed_authors.push(p),
+        let authors = match &mut self.entry {
+            Some(e) => &mut e.authors,
+            None => &mut self.feed_authors,
+        };
+        if authors.len() < elements::MAX_LIST {
+            authors.push(p);
         }
     }
 
@@ -860,6 +863,47 @@ mod tests {
             Some("x"),
             "only the final end tag is broken"
         );
+    }
+
+    /// Inputs built to make a careless parser quadratic (or explode), each about 1 MB: each
+    /// must be read in well under a second even unoptimised, and normalised (ammonia is
+    /// slow unoptimised, so on a tenth of the size).
+    #[test]
+    fn hostile_input_stays_linear() {
+        let item = |body: String| {
+            format!("<rss><channel><item><title>t</title>{body}</item></channel></rss>")
+        };
+        let cases = |n: usize| {
+            [
+                ("deep nesting with stray end tags", item(format!("<description>{}{}</description>", "<a>".repeat(n), "</b>".repeat(n)))),
+                ("many namespace declarations", format!("<rss {}><channel>{}</channel></rss>", (0..n / 4).map(|i| format!("xmlns:p{i}='u{i}'")).collect::<String>(), "<item><p9:x/></item>".repeat(n / 20))),
+                ("entity expansion", format!("<!DOCTYPE rss [<!ENTITY a '{}'>]>{}", "x".repeat(4000), item(format!("<description>{}</description>", "&a;".repeat(n))))),
+                ("unclosed tags in a title", item(format!("<title>{}</title>", "&lt;a ".repeat(n)))),
+                ("many authors and categories", item("<dc:creator>a</dc:creator><category>c</category><enclosure url='http://e/1'/>".repeat(n / 10))),
+                ("bare ampersands", item(format!("<title>{}</title>", "&aaaa".repeat(n)))),
+                ("formatting soup", item(format!("<description><![CDATA[{}]]></description>", "<b><i><u><a href=x>".repeat(n / 20)))),
+            ]
+        };
+        for (what, src) in cases(100_000) {
+            let started = std::time::Instant::now();
+            let _ = parse(src.as_bytes(), None, &base());
+            assert!(
+                started.elapsed().as_secs_f64() < 3.0,
+                "{what}: {:?}",
+                started.elapsed()
+            );
+        }
+        for (what, src) in cases(10_000) {
+            let started = std::time::Instant::now();
+            if let Ok(d) = parse(src.as_bytes(), None, &base()) {
+                let _ = crate::source::normalise::normalise(d, "s", chrono::Utc::now());
+            }
+            assert!(
+                started.elapsed().as_secs_f64() < 5.0,
+                "{what}: {:?}",
+                started.elapsed()
+            );
+        }
     }
 
     /// Every prefix of every fixture, and every fixture with bytes flipped: no panic, and each

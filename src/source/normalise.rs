@@ -19,6 +19,9 @@ use super::feed::{Document, Entry};
 use super::text;
 use crate::model::{Enclosure, Item, Person};
 
+/// Authors, categories and enclosures kept per item; they are de-duplicated pairwise.
+const MAX_LIST: usize = 100;
+
 /// Characters kept as they are in the NSS of a URN (RFC 8141: unreserved, sub-delims, `:`,
 /// `@`, `/`); everything else is percent-encoded, `%` included.
 const URN_KEEP: &AsciiSet = &NON_ALPHANUMERIC
@@ -77,7 +80,7 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
         .as_deref()
         .and_then(|h| cleaner.clean(h, e.base.as_ref()));
     let mut enclosures: Vec<Enclosure> = Vec::new();
-    for enc in e.enclosures {
+    for enc in e.enclosures.into_iter().take(MAX_LIST) {
         let Some(url) = web_url(&enc.url) else {
             continue;
         };
@@ -109,7 +112,7 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
         e.content.as_ref().or(e.summary.as_ref()),
     );
     let mut categories: Vec<String> = Vec::new();
-    for c in &e.categories {
+    for c in e.categories.iter().take(MAX_LIST) {
         let c = text::collapse_whitespace(&text::strip_forbidden(c));
         if !c.is_empty() && !categories.contains(&c) {
             categories.push(c);
@@ -120,7 +123,7 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
         source: source.to_owned(),
         title,
         link,
-        authors: e.authors.iter().filter_map(person).collect(),
+        authors: e.authors.iter().take(MAX_LIST).filter_map(person).collect(),
         published: e.published,
         updated: e.updated,
         summary,
@@ -251,11 +254,52 @@ impl Cleaner {
             self.current = Some((base.cloned(), sanitiser(base)));
         }
         let (_, builder) = self.current.as_ref()?;
+        if too_deep(html) {
+            // html5ever slows down quadratically with nesting depth; no real story nests
+            // this deep, so a hostile one is kept as plain text.
+            let plain = text::escape_html(&text::html_to_text(html)).into_owned();
+            return (!plain.is_empty()).then(|| format!("<p>{plain}</p>"));
+        }
         let cleaned = builder.clean(&text::strip_forbidden(html)).to_string();
         let cleaned = text::strip_forbidden(cleaned.trim()).into_owned();
         (!cleaned.is_empty()).then_some(cleaned)
     }
 }
+
+/// Whether start tags ever run more than [`MAX_DEPTH`] ahead of end tags: a cheap,
+/// approximate nesting depth. Void elements, and those HTML closes by itself (`<p>`, `<li>`,
+/// table cells …), do not count.
+fn too_deep(html: &str) -> bool {
+    const FLAT: [&str; 16] = [
+        "br", "img", "hr", "wbr", "input", "meta", "link", "source", "p", "li", "td", "th", "tr",
+        "dd", "dt", "option",
+    ];
+    let b = html.as_bytes();
+    let mut depth: usize = 0;
+    for lt in memchr::memchr_iter(b'<', b) {
+        match b.get(lt + 1) {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() => {
+                let name_len = b[lt + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .count();
+                let name = &html[lt + 1..lt + 1 + name_len];
+                if !FLAT.iter().any(|v| v.eq_ignore_ascii_case(name)) {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Nesting deeper than any real story, and enough to make html5ever crawl.
+const MAX_DEPTH: usize = 1000;
 
 fn sanitiser(base: Option<&Url>) -> Builder<'static> {
     let mut b = Builder::default();
@@ -399,6 +443,28 @@ mod tests {
             r#"<p>Hi <a href="https://ex.org/a">a</a> <img src="https://ex.org/dir/i.png"><a>j</a><img></p><p></p><table><tbody><tr><td>t</td></tr></tbody></table><figure><blockquote>q</blockquote><pre><code>c</code></pre></figure>"#
         );
         assert_eq!(item.summary.as_deref(), Some("ab"));
+    }
+
+    #[test]
+    fn absurdly_deep_html_is_kept_as_text() {
+        let deep = format!(
+            "{}deep &amp; text{}",
+            "<div>".repeat(5000),
+            "</div>".repeat(5000)
+        );
+        let e = Entry {
+            content: Some(deep),
+            base: Some(Url::parse("https://ex.org/").unwrap()),
+            ..entry(Some("x"), None, "t")
+        };
+        let started = std::time::Instant::now();
+        let item = &normalise(doc(vec![e]), "s", now())[0];
+        assert_eq!(item.content.as_deref(), Some("<p>deep &amp; text</p>"));
+        assert!(started.elapsed().as_secs() < 2);
+        assert!(!too_deep(&format!(
+            "<p>{}</p>",
+            "a<br>b<img src=x><p>c<li>d".repeat(5000)
+        )));
     }
 
     #[test]

@@ -196,11 +196,12 @@ pub fn collapse_whitespace(s: &str) -> String {
 /// test for "this RSS title was really escaped HTML".
 pub fn looks_like_html(s: &str) -> bool {
     let b = s.as_bytes();
+    let last_gt = memchr::memrchr(b'>', b);
     let tag = memchr::memchr_iter(b'<', b).any(|i| {
         let next = b.get(i + 1).copied().unwrap_or(b' ');
         (next.is_ascii_alphabetic()
             || (next == b'/' && b.get(i + 2).is_some_and(u8::is_ascii_alphabetic)))
-            && memchr::memchr(b'>', &b[i..]).is_some()
+            && last_gt.is_some_and(|gt| gt > i)
     });
     tag || (memchr::memchr(b'&', b).is_some() && unescape(s) != s)
 }
@@ -215,9 +216,10 @@ pub fn html_to_text(s: &str) -> String {
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         let lt = i + off;
         let next = b.get(lt + 1).copied().unwrap_or(b' ');
+        let tag_like = next.is_ascii_alphabetic() || matches!(next, b'/' | b'!' | b'?');
         let end = if s[lt..].starts_with("<!--") {
             s[lt..].find("-->").map(|e| lt + e + 3)
-        } else if next.is_ascii_alphabetic() || matches!(next, b'/' | b'!' | b'?') {
+        } else if tag_like {
             tag_end(&b[lt..]).map(|e| lt + e + 1)
         } else {
             None
@@ -229,6 +231,8 @@ pub fn html_to_text(s: &str) -> String {
                 last = end;
                 i = end;
             }
+            // An unclosed tag or comment: no later one can close either, the rest is text.
+            None if tag_like => break,
             None => i = lt + 1,
         }
     }
@@ -239,15 +243,19 @@ pub fn html_to_text(s: &str) -> String {
 }
 
 /// Index of the `>` that closes the tag at the start of `b`, skipping quoted attribute
-/// values (`alt="a<br>b"`).
+/// values (`alt="a<br>b"`; a quote only opens a value right after `=`).
 fn tag_end(b: &[u8]) -> Option<usize> {
     let mut quote = None;
+    let mut after_eq = false;
     for (i, &c) in b.iter().enumerate() {
         match (quote, c) {
-            (None, b'"' | b'\'') => quote = Some(c),
+            (None, b'"' | b'\'') if after_eq => quote = Some(c),
             (Some(q), _) if c == q => quote = None,
             (None, b'>') => return Some(i),
             _ => {}
+        }
+        if !c.is_ascii_whitespace() {
+            after_eq = c == b'=';
         }
     }
     None
@@ -330,6 +338,7 @@ mod tests {
             html_to_text(r#"<img alt="cat<br />dog" src="x.jpg"> cat"#),
             "cat"
         );
+        assert_eq!(html_to_text(r#"<a href=http://x/">link</a>"#), "link");
     }
 
     #[test]

@@ -155,6 +155,8 @@ pub struct XmlReader<'a> {
     /// mismatched end tag or the end of input left open.
     ends_due: usize,
     entities: Vec<(String, String)>,
+    /// Bytes still allowed to come out of DTD entities, against "billion laughs" blow-ups.
+    entity_budget: usize,
     /// Bytes consumed by [`XmlReader::leaf_text`] behind quick-xml's back, which its
     /// positions do not count.
     skipped: u64,
@@ -162,6 +164,16 @@ pub struct XmlReader<'a> {
     /// The input ended (or broke) with elements still open; the ends now coming close them.
     pub cut_short: bool,
 }
+
+/// How many open elements an end tag may close at once.
+const MATCH_WINDOW: usize = 64;
+/// Namespace declarations kept in scope at once.
+const MAX_BINDINGS: usize = 256;
+/// Entities read from an internal DTD subset, their longest value, and the total bytes
+/// they may expand to in one document.
+const MAX_ENTITIES: usize = 256;
+const MAX_ENTITY_LEN: usize = 4096;
+const ENTITY_BUDGET: usize = 1 << 20;
 
 /// FNV-1a: end tags are matched by hash so that open elements cost no allocation.
 fn name_hash(name: &str) -> u64 {
@@ -186,15 +198,11 @@ impl<'a> XmlReader<'a> {
             open: Vec::with_capacity(16),
             ends_due: 0,
             entities: Vec::new(),
+            entity_budget: ENTITY_BUDGET,
             skipped: 0,
             error: None,
             cut_short: false,
         }
-    }
-
-    /// Depth of the innermost open element (1 for the root).
-    pub fn depth(&self) -> usize {
-        self.open.len()
     }
 
     /// The base URL in effect for the element most recently started.
@@ -271,7 +279,14 @@ impl<'a> XmlReader<'a> {
                 }
                 Event::End(end) => {
                     let hash = name_hash(end.name().into_inner());
-                    if let Some(i) = self.open.iter().rposition(|&h| h == hash) {
+                    // Looked for among the innermost few only, so that hostile nesting with
+                    // stray end tags stays linear.
+                    let window = self.open.len().saturating_sub(MATCH_WINDOW);
+                    if let Some(i) = self.open[window..]
+                        .iter()
+                        .rposition(|&h| h == hash)
+                        .map(|i| i + window)
+                    {
                         self.ends_due = self.open.len() - i;
                     }
                 }
@@ -312,11 +327,14 @@ impl<'a> XmlReader<'a> {
     /// Appends what `&name;` stands for: a character or entity reference, an entity of the
     /// internal DTD subset, or — unknown, or no reference at all ("AT& T; x", where the
     /// tokeniser took everything up to the `;` as a name) — the characters as written.
-    fn push_ref(&self, out: &mut String, name: &str) {
+    fn push_ref(&mut self, out: &mut String, name: &str) {
         if !text::push_entity(out, name) {
             match self.entities.iter().find(|(n, _)| n == name) {
-                Some((_, v)) => out.push_str(v),
-                None => {
+                Some((_, v)) if v.len() <= self.entity_budget => {
+                    self.entity_budget -= v.len();
+                    out.push_str(v);
+                }
+                _ => {
                     out.push('&');
                     out.push_str(name);
                     out.push(';');
@@ -369,7 +387,7 @@ impl<'a> XmlReader<'a> {
 
     /// Character data as the events give it: references resolved (a `&` that starts none is
     /// literal), line ends normalised.
-    fn push_text(&self, out: &mut String, mut raw: &str) {
+    fn push_text(&mut self, out: &mut String, mut raw: &str) {
         while let Some(j) = memchr::memchr2(b'&', b'\r', raw.as_bytes()) {
             out.push_str(&raw[..j]);
             if raw.as_bytes()[j] == b'\r' {
@@ -404,12 +422,17 @@ impl<'a> XmlReader<'a> {
                 start,
             };
             for (key, value) in el.attrs() {
-                if key == "xmlns" {
-                    self.bindings
-                        .push((depth, String::new(), Ns::from_uri(&value)));
-                } else if let Some(prefix) = key.strip_prefix("xmlns:") {
-                    self.bindings
-                        .push((depth, prefix.to_owned(), Ns::from_uri(&value)));
+                let prefix = if key == "xmlns" {
+                    Some("")
+                } else {
+                    key.strip_prefix("xmlns:")
+                };
+                if let Some(prefix) = prefix {
+                    // Hostile documents declare thousands; lookups must stay cheap.
+                    if self.bindings.len() < MAX_BINDINGS {
+                        self.bindings
+                            .push((depth, prefix.to_owned(), Ns::from_uri(&value)));
+                    }
                 } else if key == "xml:base"
                     && let Ok(url) = self.base().join(value.trim())
                 {
@@ -460,7 +483,7 @@ fn valid_name(name: &str) -> bool {
 /// external entities are ignored; values have their character references decoded).
 fn dtd_entities(doctype: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for decl in doctype.split("<!ENTITY").skip(1).take(1000) {
+    for decl in doctype.split("<!ENTITY").skip(1).take(MAX_ENTITIES) {
         let decl = decl.trim_start();
         if decl.starts_with('%') {
             continue;
@@ -472,7 +495,11 @@ fn dtd_entities(doctype: &str) -> Vec<(String, String)> {
         let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
             continue;
         };
-        if let Some(value) = rest[1..].split(quote).next() {
+        if let Some(value) = rest[1..]
+            .split(quote)
+            .next()
+            .filter(|v| v.len() <= MAX_ENTITY_LEN)
+        {
             out.push((name.to_owned(), text::unescape(value).into_owned()));
         }
     }
