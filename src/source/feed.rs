@@ -4,7 +4,8 @@
 //! The kind of body is decided by its bytes — BOM, whitespace, comments, processing
 //! instructions and doctype skipped, then the root element or the first JSON character —
 //! never by the Content-Type, which servers get wrong; the header is used only for its
-//! charset. Entries are as the feed wrote them, made absolute and typed but not yet cleaned:
+//! charset. Characters XML forbids are dropped from the decoded body before anything reads
+//! it. Entries are as the feed wrote them, made absolute and typed but not yet cleaned:
 //! [`super::normalise`] turns them into [`crate::model::Item`]s.
 
 use std::fmt;

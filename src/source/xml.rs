@@ -7,7 +7,9 @@
 //! internal DTD subset, a bare `&` read as a literal `&`, references to forbidden characters
 //! dropped, and recovery from mismatched or unclosed end tags. It knows nothing about RSS or
 //! Atom; `feedxml` gives the elements meaning. A syntax error it cannot step over ends the
-//! stream and is kept in [`XmlReader::error`] with its byte offset.
+//! stream and is kept in [`XmlReader::error`] with its byte offset. For speed, elements that
+//! hold only text are decoded straight from the buffer ([`XmlReader::leaf_text`]); against
+//! hostile input, end-tag matching, namespace declarations and entity expansion are bounded.
 
 use std::borrow::Cow;
 
