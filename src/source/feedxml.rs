@@ -724,7 +724,7 @@ mod tests {
     fn xml_base_on_rss_channel_and_items() {
         let d = doc(
             r#"<rss xml:base="https://a.example/root/"><channel xml:base="chan/"><link>home</link>
-            <item xml:base="/items/"><link>one</link><enclosure url="f.mp3"/><description>x</description></item>
+            <item xml:base="/items/"><link>one</link><enclosure url="f.mp3"/><description>x</description><media:thumbnail url="t.jpg"/></item>
             <item><link xml:base="https://b.example/">two</link></item></channel></rss>"#,
         );
         assert_eq!(d.link.as_deref(), Some("https://a.example/root/chan/home"));
@@ -735,6 +735,10 @@ mod tests {
         assert_eq!(
             d.entries[0].enclosures[0].url,
             "https://a.example/items/f.mp3"
+        );
+        assert_eq!(
+            d.entries[0].image.as_deref(),
+            Some("https://a.example/items/t.jpg")
         );
         assert_eq!(
             d.entries[0].base.as_ref().map(Url::as_str),
