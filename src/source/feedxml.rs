@@ -1,0 +1,937 @@
+//! RSS (0.90–2.0, 1.0/RDF) and Atom (0.3, 1.0) documents, read in one pass over the
+//! [`XmlReader`] stream into a [`Document`].
+//!
+//! A stack of contexts (feed, entry, author, media group, skipped subtree) says what each
+//! element means; [`super::elements`] maps names to meanings. Where a feed gives one fact
+//! twice (an RSS `link` and an `atom:link`, `pubDate` and `dc:date`) the better source wins
+//! whatever the order, by rank. A document that ends early or breaks keeps the entries it
+//! completed (the one it cut short is dropped); a syntax error before any entry is
+//! [`ParseError::Xml`], unless all that broke is the final end tag.
+
+use url::Url;
+
+use super::capture::{Capture, Mode};
+use super::elements::{self, Action, Target};
+use super::feed::{Document, Entry, Format, ParseError};
+use super::xml::{Element, Node, Ns, XmlReader};
+use super::{date, discover, text};
+use crate::model::{Enclosure, Person};
+
+/// A value that several elements may supply; the lowest rank wins, the first among equals.
+#[derive(Debug)]
+pub struct Ranked<T>(Option<(u8, T)>);
+
+impl<T> Default for Ranked<T> {
+    fn default() -> Self {
+        Ranked(None)
+    }
+}
+
+impl<T> Ranked<T> {
+    pub fn offer(&mut self, rank: u8, value: T) {
+        if self.0.as_ref().is_none_or(|(r, _)| rank < *r) {
+            self.0 = Some((rank, value));
+        }
+    }
+
+    pub fn take(self) -> Option<T> {
+        self.0.map(|(_, v)| v)
+    }
+}
+
+/// What each open element is, for the elements inside it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ctx {
+    Feed,
+    Entry,
+    Person,
+    Media,
+    Skip,
+    /// The element being captured, and elements inside it.
+    Capture,
+    Inside,
+}
+
+/// An entry being read.
+#[derive(Default)]
+pub struct EntryState {
+    pub id: Option<String>,
+    pub permalink: Option<bool>,
+    pub title: Ranked<String>,
+    pub link: Ranked<String>,
+    pub authors: Vec<Person>,
+    pub fallback_author: Option<Person>,
+    pub published: Ranked<chrono::DateTime<chrono::Utc>>,
+    pub updated: Ranked<chrono::DateTime<chrono::Utc>>,
+    pub summary: Ranked<(String, Url)>,
+    pub content: Ranked<(String, Url)>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+    pub image: Ranked<String>,
+    pub base: Option<Url>,
+}
+
+/// The whole document being read.
+pub struct Walker<'a> {
+    pub src: &'a str,
+    pub r: XmlReader<'a>,
+    pub format: Option<Format>,
+    /// The root element's namespace: in an Atom document, elements in it are Atom even when
+    /// it is no Atom namespace we know.
+    pub root_ns: Ns,
+    pub ctx: Vec<Ctx>,
+    pub capture: Option<(Target, Capture, Option<Url>)>,
+    pub title: Ranked<String>,
+    pub link: Ranked<String>,
+    pub subtitle: Ranked<String>,
+    pub feed_authors: Vec<Person>,
+    pub person: Option<Person>,
+    pub entry: Option<EntryState>,
+    pub entries: Vec<Entry>,
+    pub fatal: Option<ParseError>,
+}
+
+/// Parses an RSS or Atom document (already decoded).
+pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
+    let mut w = Walker {
+        src,
+        r: XmlReader::new(src, base),
+        format: None,
+        root_ns: Ns::None,
+        ctx: Vec::with_capacity(16),
+        capture: None,
+        title: Ranked::default(),
+        link: Ranked::default(),
+        subtitle: Ranked::default(),
+        feed_authors: Vec::new(),
+        person: None,
+        entry: None,
+        entries: Vec::new(),
+        fatal: None,
+    };
+    while let Some(node) = w.r.next_node() {
+        match node {
+            Node::Start(el) => w.start(&el),
+            Node::End => w.end(),
+            Node::Text(t) => {
+                if let Some((_, cap, _)) = &mut w.capture {
+                    cap.text(&t);
+                }
+            }
+        }
+        if let Some(err) = w.fatal.take() {
+            return Err(err);
+        }
+    }
+    w.finish()
+}
+
+impl Walker<'_> {
+    fn start(&mut self, el: &Element) {
+        let ctx = match self.ctx.last().copied() {
+            // Junk after the root element (an injected `<script>`, a second root) is ignored.
+            None if self.format.is_some() => Ctx::Skip,
+            None => self.root(el),
+            Some(Ctx::Capture | Ctx::Inside) => {
+                if let Some((_, cap, _)) = &mut self.capture {
+                    cap.start(el);
+                }
+                Ctx::Inside
+            }
+            // An entry inside a skipped element means the feed forgot to close that element
+            // (an `<itunes:category>` without its end tag swallowing every item).
+            Some(Ctx::Skip) if self.entry.is_none() && elements::is_entry(self, el) => {
+                self.entry = Some(EntryState {
+                    base: Some(self.r.base().clone()),
+                    ..Default::default()
+                });
+                Ctx::Entry
+            }
+            Some(Ctx::Skip) => Ctx::Skip,
+            Some(parent) => match elements::classify(self, parent, el) {
+                Action::Enter(ctx) => ctx,
+                Action::Capture(target, mode, how) => {
+                    let base = match target {
+                        // An Atom id is resolved only against an explicit xml:base.
+                        Target::Id => self.r.explicit_base().cloned(),
+                        t if t.needs_base() => Some(self.r.base().clone()),
+                        _ => None,
+                    };
+                    let mut cap = Capture::new(mode, how);
+                    if mode != Mode::Xhtml && !el.empty {
+                        self.r.leaf_text(&mut cap.buf);
+                    }
+                    self.capture = Some((target, cap, base));
+                    Ctx::Capture
+                }
+                Action::Entry => {
+                    if self.entry.is_some() {
+                        Ctx::Skip
+                    } else {
+                        self.entry = Some(EntryState {
+                            base: Some(self.r.base().clone()),
+                            ..Default::default()
+                        });
+                        Ctx::Entry
+                    }
+                }
+                Action::Person => {
+                    self.person = Some(Person {
+                        name: String::new(),
+                        email: None,
+                        url: None,
+                    });
+                    Ctx::Person
+                }
+                Action::Skip => Ctx::Skip,
+            },
+        };
+        self.ctx.push(ctx);
+    }
+
+    fn end(&mut self) {
+        match self.ctx.pop() {
+            Some(Ctx::Inside) => {
+                if let Some((_, cap, _)) = &mut self.capture {
+                    cap.end();
+                }
+            }
+            Some(Ctx::Capture) => {
+                if let Some((target, cap, base)) = self.capture.take() {
+                    elements::apply(self, target, &cap, base);
+                }
+            }
+            Some(Ctx::Entry) => self.finish_entry(),
+            Some(Ctx::Person) => self.finish_person(),
+            _ => {}
+        }
+    }
+
+    /// The root element decides the format.
+    fn root(&mut self, el: &Element) -> Ctx {
+        let local = el.local();
+        let version = el.attr("version");
+        let version = version.as_deref().unwrap_or_default();
+        let format = match local {
+            "rss" | "RSS" => match version {
+                "0.91" => Format::Rss091,
+                "0.92" | "0.93" | "0.94" => Format::Rss092,
+                "0.9" | "0.90" => Format::Rss090,
+                _ => Format::Rss20,
+            },
+            "channel" => Format::Rss20,
+            "RDF"
+                if el
+                    .attr("xmlns")
+                    .is_some_and(|ns| Ns::from_uri(&ns) == Ns::Rss090) =>
+            {
+                Format::Rss090
+            }
+            "RDF" if el.ns != Ns::Other => Format::Rss10,
+            "feed" if el.ns == Ns::Atom03 || (el.ns != Ns::Atom10 && version == "0.3") => {
+                Format::Atom03
+            }
+            "feed" => Format::Atom10,
+            "entry" if el.ns == Ns::Atom03 => Format::Atom03,
+            "entry" if el.ns == Ns::Atom10 => Format::Atom10,
+            _ if local.eq_ignore_ascii_case("html") => {
+                self.fatal = Some(ParseError::HtmlPage {
+                    feeds: discover::feed_links(self.src, self.r.base()),
+                });
+                return Ctx::Skip;
+            }
+            _ => {
+                let what = format!("an XML document whose root is <{}>", el.qname());
+                self.fatal = Some(ParseError::NotAFeed { what });
+                return Ctx::Skip;
+            }
+        };
+        self.format = Some(format);
+        self.root_ns = el.ns;
+        if local == "entry" {
+            self.entry = Some(EntryState {
+                base: Some(self.r.base().clone()),
+                ..Default::default()
+            });
+            return Ctx::Entry;
+        }
+        Ctx::Feed
+    }
+
+    pub fn is_atom(&self) -> bool {
+        matches!(self.format, Some(Format::Atom03 | Format::Atom10))
+    }
+
+    fn finish_person(&mut self) {
+        let Some(mut p) = self.person.take() else {
+            return;
+        };
+        p.name = text::collapse_whitespace(&p.name);
+        if p.name.is_empty() {
+            match p.email.clone() {
+                Some(name) => p.name = name,
+                None => return,
+            }
+        }
+        let authors = match &mut self.entry {
+            Some(e) => &mut e.authors,
+            None => &mut self.feed_authors,
+        };
+        if authors.len() < elements::MAX_LIST {
+            authors.push(p);
+        }
+    }
+
+    fn finish_entry(&mut self) {
+        let Some(e) = self.entry.take() else { return };
+        if self.r.cut_short {
+            // The document ended or broke inside this entry: it may be truncated.
+            return;
+        }
+        let mut authors: Vec<Person> = Vec::new();
+        for p in e.authors {
+            if !authors.iter().any(|a| a.name == p.name) {
+                authors.push(p);
+            }
+        }
+        if authors.is_empty() {
+            authors.extend(e.fallback_author);
+        }
+        let content = e.content.take();
+        let summary = e.summary.take();
+        let base = content
+            .as_ref()
+            .or(summary.as_ref())
+            .map(|(_, b)| b.clone())
+            .or(e.base);
+        self.entries.push(Entry {
+            id_is_permalink: e.id.is_some() && e.permalink == Some(true),
+            id: e.id,
+            title: e.title.take(),
+            link: e.link.take(),
+            authors,
+            published: e.published.take(),
+            updated: e.updated.take(),
+            summary: summary.map(|(s, _)| s),
+            content: content.map(|(s, _)| s),
+            base,
+            categories: e.categories,
+            enclosures: e.enclosures,
+            image: e.image.take(),
+        });
+    }
+
+    fn finish(mut self) -> Result<Document, ParseError> {
+        if let Some(err) = &self.r.error {
+            // Keep what was read when it is something, or when only the final end tag broke.
+            if self.entries.is_empty() && !err.only_final_end_tag {
+                let (line, column) = self.r.line_column(err.offset);
+                return Err(ParseError::Xml {
+                    line,
+                    column,
+                    message: err.message.clone(),
+                });
+            }
+        }
+        let Some(format) = self.format else {
+            return Err(ParseError::NotAFeed {
+                what: "an XML document without a root element".to_owned(),
+            });
+        };
+        if self.is_atom() && !self.feed_authors.is_empty() {
+            // RFC 4287 4.2.1: an entry without an author has the feed's.
+            for e in self.entries.iter_mut().filter(|e| e.authors.is_empty()) {
+                e.authors = self.feed_authors.clone();
+            }
+        }
+        Ok(Document {
+            format,
+            title: self.title.take(),
+            link: self.link.take(),
+            subtitle: self.subtitle.take(),
+            entries: std::mem::take(&mut self.entries),
+        })
+    }
+
+    /// Resolves a URL from the feed against the base in effect for the current element.
+    pub fn resolve(&self, url: &str) -> Option<String> {
+        resolve(self.r.base(), url)
+    }
+
+    /// Where the date elements of the current context go.
+    pub fn date(&mut self, target: Target, s: &str) {
+        let (Some(e), Some(d)) = (self.entry.as_mut(), date::parse_date(s)) else {
+            return;
+        };
+        match target {
+            Target::Published(rank) => e.published.offer(rank, d),
+            Target::Updated(rank) => e.updated.offer(rank, d),
+            _ => {}
+        }
+    }
+}
+
+/// A cheap check for the common case, an absolute http(s) URL that url would accept as it
+/// is: scheme, a host of letters, digits, dots and dashes (and a port), and a path of
+/// printable ASCII that needs no escaping. Anything else goes through url.
+pub fn plain_web_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_end);
+    let host = host.split_once(':').map_or(Some(host), |(h, port)| {
+        port.bytes().all(|b| b.is_ascii_digit()).then_some(h)
+    });
+    host.is_some_and(|h| {
+        !h.is_empty()
+            && !h.starts_with(['.', '-'])
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    }) && path.bytes().all(|b| {
+        b.is_ascii_graphic()
+            && !matches!(
+                b,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            )
+    })
+}
+
+/// `url` (trimmed) made absolute against `base`; None when empty or unresolvable. An
+/// absolute URL is kept as written unless it needs cleaning up (spaces and the like).
+pub fn resolve(base: &Url, url: &str) -> Option<String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return None;
+    }
+    if plain_web_url(url)
+        || (!url.contains(|c: char| c.is_whitespace() || c.is_control()) && Url::parse(url).is_ok())
+    {
+        return Some(url.to_owned());
+    }
+    base.join(url).ok().map(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::{DateTime, Utc};
+    use url::Url;
+
+    use super::super::feed::{Document, Entry, Format, ParseError, parse};
+    use crate::model::{Enclosure, Person};
+
+    fn base() -> Url {
+        Url::parse("https://example.org/feeds/main.xml").unwrap()
+    }
+
+    fn fixture_bytes(name: &str) -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/feeds")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn fixture(name: &str) -> Document {
+        parse(&fixture_bytes(name), None, &base()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    fn doc(src: &str) -> Document {
+        parse(src.as_bytes(), None, &base()).unwrap_or_else(|e| panic!("{e}: {src}"))
+    }
+
+    fn one(src: &str) -> Entry {
+        let mut d = doc(src);
+        assert_eq!(d.entries.len(), 1, "{src}");
+        d.entries.remove(0)
+    }
+
+    fn utc(s: &str) -> Option<DateTime<Utc>> {
+        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
+    }
+
+    fn person(name: &str, email: Option<&str>, url: Option<&str>) -> Person {
+        Person {
+            name: name.into(),
+            email: email.map(Into::into),
+            url: url.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn rss2_podcast() {
+        let d = fixture("rss20-podcast.xml");
+        assert_eq!(d.format, Format::Rss20);
+        assert_eq!(d.title.as_deref(), Some("Night Shift & Friends"));
+        assert_eq!(d.link.as_deref(), Some("https://pod.example.com/"));
+        assert_eq!(d.subtitle.as_deref(), Some("Conversations after midnight."));
+        let e = &d.entries[0];
+        assert_eq!(e.title.as_deref(), Some("Episode 12: Café talk"));
+        assert_eq!(
+            e.link.as_deref(),
+            Some("https://pod.example.com/ep/12"),
+            "atom:link is not RSS link"
+        );
+        assert_eq!(
+            (e.id.as_deref(), e.id_is_permalink),
+            (Some("pod-ep-12"), false)
+        );
+        assert_eq!(e.published, utc("2024-03-05T11:00:00Z"));
+        assert_eq!(
+            e.authors,
+            [
+                person("Ann Host", Some("host@pod.example.com"), None),
+                person("Bob Guest", None, None)
+            ]
+        );
+        assert_eq!(e.categories, ["Talk", "Coffee"]);
+        assert_eq!(
+            e.summary.as_deref(),
+            Some(r#"<p>Show notes with <a href="/notes/12">links</a> & a bare ampersand.</p>"#)
+        );
+        assert_eq!(e.content.as_deref(), Some("<p>Full <b>transcript</b>.</p>"));
+        assert_eq!(e.base.as_ref(), Some(&base()));
+        let ep12 = "https://cdn.example.com/ep12.mp3?a=1&b=2";
+        let enclosure = Enclosure {
+            url: ep12.into(),
+            mime_type: Some("audio/mpeg".into()),
+            length: Some(12345678),
+        };
+        assert_eq!(e.enclosures, [enclosure]);
+        assert_eq!(e.image.as_deref(), Some("https://pod.example.com/ep12.jpg"));
+
+        let e = &d.entries[1];
+        assert_eq!(
+            e.link.as_deref(),
+            Some("https://pod.example.com/ep/11"),
+            "permalink guid as link"
+        );
+        assert!(e.id_is_permalink);
+        assert_eq!(e.published, utc("2024-02-27T11:00:00Z"));
+        assert_eq!(e.enclosures[0].url, "https://example.org/media/ep11.mp3");
+        assert_eq!(e.enclosures[0].length, None, "unparsable length");
+        assert_eq!(
+            e.image.as_deref(),
+            Some("https://pod.example.com/ep11-thumb.jpg")
+        );
+    }
+
+    #[test]
+    fn atom10_with_xml_base() {
+        let d = fixture("atom10-base.xml");
+        assert_eq!(d.format, Format::Atom10);
+        assert_eq!(d.title.as_deref(), Some("A blog"));
+        assert_eq!(d.subtitle.as_deref(), Some("Notes & essays"));
+        assert_eq!(d.link.as_deref(), Some("https://blog.example.org/"));
+        let e = &d.entries[0];
+        assert_eq!(e.title.as_deref(), Some("Less is more"));
+        assert_eq!(
+            e.link.as_deref(),
+            Some("https://blog.example.org/posts/2024/less-is-more.html")
+        );
+        let audio = Enclosure {
+            url: "https://blog.example.org/audio/less.ogg".into(),
+            mime_type: Some("audio/ogg".into()),
+            length: Some(2048),
+        };
+        assert_eq!(e.enclosures, [audio]);
+        assert_eq!(
+            (e.id.as_deref(), e.id_is_permalink),
+            (Some("tag:blog.example.org,2024:1"), false)
+        );
+        assert_eq!(e.published, utc("2024-04-01T07:00:00Z"));
+        assert_eq!(e.updated, utc("2024-04-02T10:00:00Z"));
+        let ann = person("Ann", None, Some("https://blog.example.org/about/ann"));
+        assert_eq!(
+            e.authors,
+            [ann, person("Bob", Some("bob@example.org"), None)],
+            "not the source's"
+        );
+        assert_eq!(e.categories, ["essays", "Only a label"]);
+        assert_eq!(
+            e.summary.as_deref(),
+            Some("Plain text with &lt;angle brackets&gt;")
+        );
+        assert_eq!(
+            e.content.as_deref(),
+            Some(r#"<p>See <img src="chart.png" alt="chart"> &amp; more.</p>"#)
+        );
+        assert_eq!(
+            e.base.as_ref().map(Url::as_str),
+            Some("https://blog.example.org/posts/2024/images/")
+        );
+
+        let e = &d.entries[1];
+        assert_eq!(
+            e.authors,
+            [person("Feed Author", Some("feed@example.org"), None)],
+            "inherited"
+        );
+        assert_eq!(
+            e.content.as_deref(),
+            Some(r#"<p>Hello <a href="rel">there</a></p>"#)
+        );
+        assert_eq!(
+            e.base.as_ref().map(Url::as_str),
+            Some("https://blog.example.org/")
+        );
+    }
+
+    #[test]
+    fn atom03_constructs_and_dates() {
+        let d = fixture("atom03.xml");
+        assert_eq!(d.format, Format::Atom03);
+        assert_eq!(d.title.as_deref(), Some("Old <b>Atom</b>"));
+        assert_eq!(d.subtitle.as_deref(), Some("Still around"), "tagline");
+        let e = &d.entries[0];
+        assert_eq!(e.published, utc("2004-01-01T17:00:00Z"), "issued");
+        assert_eq!(e.updated, utc("2004-01-02T00:00:00Z"), "modified");
+        assert_eq!(
+            e.authors,
+            [person("Old Timer", None, Some("http://old.example.net/me"))]
+        );
+        assert_eq!(e.content.as_deref(), Some("<p>Escaped <i>HTML</i></p>"));
+        assert_eq!(d.entries[1].content.as_deref(), Some("<p>Base 64</p>"));
+        assert_eq!(d.entries[1].summary.as_deref(), Some("a &lt; b"));
+        assert_eq!(
+            d.entries[2].content.as_deref(),
+            Some("<p>Inline <em>XHTML</em></p>")
+        );
+    }
+
+    #[test]
+    fn rss10_and_rss090() {
+        let d = fixture("rss10.xml");
+        assert_eq!(
+            (d.format, d.title.as_deref()),
+            (Format::Rss10, Some("RDF Site"))
+        );
+        let e = &d.entries[0];
+        assert_eq!(e.title.as_deref(), Some("First item"));
+        assert_eq!(e.summary.as_deref(), Some("Item <b>one</b>"));
+        assert_eq!(
+            (e.published, e.updated),
+            (utc("2003-12-31T18:14:55Z"), utc("2003-12-31T18:14:55Z"))
+        );
+        assert_eq!(e.authors, [person("Dee Sea", None, None)]);
+        assert_eq!(e.categories, ["rdf"]);
+        let d = fixture("rss090.xml");
+        assert_eq!((d.format, d.entries.len()), (Format::Rss090, 2));
+        assert_eq!(
+            d.entries[1].link.as_deref(),
+            Some("http://www.mozilla.org/bugs/")
+        );
+    }
+
+    #[test]
+    fn windows_1252_with_and_without_a_lying_header() {
+        for ct in [None, Some("application/rss+xml; charset=utf-8")] {
+            let d = parse(&fixture_bytes("rss091-windows-1252.xml"), ct, &base()).unwrap();
+            assert_eq!(d.format, Format::Rss091);
+            assert_eq!(d.title.as_deref(), Some("Café \u{201C}quotes\u{201D}"));
+            assert_eq!(d.entries[0].title.as_deref(), Some("Naïve € price"));
+            assert_eq!(d.entries[0].summary.as_deref(), Some("Crème brûlée"));
+        }
+    }
+
+    #[test]
+    fn sloppy_rss_is_repaired() {
+        let d = parse(
+            &fixture_bytes("rss-sloppy.xml"),
+            None,
+            &Url::parse("https://sloppy.example.com/feed").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(d.format, Format::Rss20, "<rss> without a version");
+        // &nbsp; decodes to U+00A0, which title whitespace collapsing turns into a space.
+        assert_eq!(d.title.as_deref(), Some("Sloppy Feed © AT&T"));
+        assert_eq!(d.entries.len(), 1, "the item cut off at the end is dropped");
+        let e = &d.entries[0];
+        assert_eq!(e.title.as_deref(), Some("Tom & Jerry … bold"));
+        assert_eq!(
+            e.link.as_deref(),
+            Some("https://sloppy.example.com/relative/story?id=1&utm_source=rss")
+        );
+        assert_eq!(
+            e.published,
+            utc("2024-01-02T03:04:05Z"),
+            "undeclared dc: prefix"
+        );
+        assert!(
+            e.summary
+                .as_deref()
+                .is_some_and(|s| s.starts_with("Unclosed <p>paragraph <br> and a stray")),
+            "{:?}",
+            e.summary
+        );
+        assert_eq!(e.enclosures[0].url, "http://sloppy.example.com/café.mp3");
+        assert_eq!(e.enclosures[0].length, None);
+    }
+
+    #[test]
+    fn rss_versions() {
+        for (root, format) in [
+            ("<rss version='0.91'>", Format::Rss091),
+            ("<rss version='0.92'>", Format::Rss092),
+            ("<rss version='0.93'>", Format::Rss092),
+            ("<rss version='0.94'>", Format::Rss092),
+            ("<rss version='2.0'>", Format::Rss20),
+            ("<rss version='2.01-beta'>", Format::Rss20),
+            ("<rss>", Format::Rss20),
+        ] {
+            assert_eq!(
+                doc(&format!("{root}<channel><title>t</title></channel></rss>")).format,
+                format,
+                "{root}"
+            );
+        }
+    }
+
+    #[test]
+    fn atom_elements_in_rss_are_atom() {
+        let e = one(
+            r#"<rss><channel><item xmlns:a="http://www.w3.org/2005/Atom">
+            <a:link rel="self" href="https://x.example/self"/><a:link href="https://x.example/alt"/>
+            <a:id>tag:x,1</a:id></item></channel></rss>"#,
+        );
+        assert_eq!(
+            (e.link.as_deref(), e.id.as_deref()),
+            (Some("https://x.example/alt"), Some("tag:x,1"))
+        );
+        assert!(!e.id_is_permalink);
+    }
+
+    #[test]
+    fn namespaces_are_resolved_not_matched_by_prefix() {
+        let d = doc(
+            r#"<a:feed xmlns:a="http://www.w3.org/2005/Atom" xmlns:d="http://purl.org/dc/elements/1.1/">
+            <a:title>Prefixed</a:title><a:entry><a:title>E</a:title><d:subject>s</d:subject>
+            <title>not atom</title><dc:subject xmlns:dc="http://example.com/not-dc">x</dc:subject></a:entry></a:feed>"#,
+        );
+        assert_eq!(
+            (d.format, d.title.as_deref()),
+            (Format::Atom10, Some("Prefixed"))
+        );
+        assert_eq!(d.entries[0].title.as_deref(), Some("E"));
+        assert_eq!(d.entries[0].categories, ["s"]);
+    }
+
+    #[test]
+    fn xml_base_on_rss_channel_and_items() {
+        let d = doc(
+            r#"<rss xml:base="https://a.example/root/"><channel xml:base="chan/"><link>home</link>
+            <item xml:base="/items/"><link>one</link><enclosure url="f.mp3"/><description>x</description><media:thumbnail url="t.jpg"/></item>
+            <item><link xml:base="https://b.example/">two</link></item></channel></rss>"#,
+        );
+        assert_eq!(d.link.as_deref(), Some("https://a.example/root/chan/home"));
+        assert_eq!(
+            d.entries[0].link.as_deref(),
+            Some("https://a.example/items/one")
+        );
+        assert_eq!(
+            d.entries[0].enclosures[0].url,
+            "https://a.example/items/f.mp3"
+        );
+        assert_eq!(
+            d.entries[0].image.as_deref(),
+            Some("https://a.example/items/t.jpg")
+        );
+        assert_eq!(
+            d.entries[0].base.as_ref().map(Url::as_str),
+            Some("https://a.example/items/")
+        );
+        assert_eq!(d.entries[1].link.as_deref(), Some("https://b.example/two"));
+    }
+
+    #[test]
+    fn titles_are_plain_text() {
+        let title = |t: &str| {
+            one(&format!(
+                "<feed xmlns='http://www.w3.org/2005/Atom'><entry>{t}</entry></feed>"
+            ))
+            .title
+        };
+        assert_eq!(
+            title("<title type='html'>A &amp;amp; B &lt;i&gt;c&lt;/i&gt;</title>").as_deref(),
+            Some("A & B c")
+        );
+        assert_eq!(
+            title("<title type='text'>1 &lt; 2\n   and  more</title>").as_deref(),
+            Some("1 < 2 and more")
+        );
+        assert_eq!(title("<title>   </title>"), None);
+    }
+
+    #[test]
+    fn items_swallowed_by_an_unclosed_element_are_found() {
+        let d = doc(
+            "<rss><channel><itunes:category text='Tech'><itunes:category text='Gadgets'/>
+            <item><title>One</title></item><item><title>Two</title></item></channel></rss>",
+        );
+        let titles: Vec<_> = d.entries.iter().map(|e| e.title.as_deref()).collect();
+        assert_eq!(titles, [Some("One"), Some("Two")]);
+    }
+
+    #[test]
+    fn date_sources_and_their_precedence() {
+        let e = one(
+            r#"<rss xmlns:dcterms="http://purl.org/dc/terms/"><channel><item>
+            <dc:date>2001-01-01T00:00:00Z</dc:date><pubDate>Mon, 02 Jan 2006 00:00:00 GMT</pubDate>
+            <dcterms:modified>2007-01-03T00:00:00Z</dcterms:modified></item></channel></rss>"#,
+        );
+        assert_eq!(
+            (e.published, e.updated),
+            (utc("2006-01-02T00:00:00Z"), utc("2007-01-03T00:00:00Z"))
+        );
+        let e = one(
+            "<rss><channel><item><dc:modified>2005-05-05</dc:modified><pubDate>not a date</pubDate></item></channel></rss>",
+        );
+        assert_eq!(
+            (e.published, e.updated),
+            (None, utc("2005-05-05T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn junk_after_the_root_is_ignored() {
+        let d = doc("<rss><channel><title>T</title></channel></rss><script>x</script><rss/>");
+        assert_eq!((d.format, d.title.as_deref()), (Format::Rss20, Some("T")));
+    }
+
+    #[test]
+    fn guid_that_is_not_a_permalink_is_not_a_link() {
+        let e = one(
+            "<rss><channel><item><guid isPermaLink='false'>https://x.example/1</guid></item></channel></rss>",
+        );
+        assert_eq!((e.link, e.id_is_permalink), (None, false));
+    }
+
+    #[test]
+    fn cdata_with_bare_ampersands_is_kept() {
+        let e = one(
+            "<rss><channel><item><title><![CDATA[Q&A <3]]></title><description><![CDATA[a & b &amp; c]]></description></item></channel></rss>",
+        );
+        assert_eq!(e.title.as_deref(), Some("Q&A <3"));
+        assert_eq!(e.summary.as_deref(), Some("a & b &amp; c"));
+    }
+
+    #[test]
+    fn raw_forbidden_characters_are_dropped() {
+        let e =
+            one("<rss><channel><item><title>a\u{1}b\u{b}c\u{FFFF}d</title></item></channel></rss>");
+        assert_eq!(e.title.as_deref(), Some("abcd"));
+    }
+
+    #[test]
+    fn broken_beyond_repair_is_an_xml_error() {
+        let err = parse(
+            b"<rss><channel><title>x</title><item><title>a</titl",
+            None,
+            &base(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ParseError::Xml {
+                    line: 1,
+                    column: 45,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let ok = parse(
+            b"<rss><channel><item><title>a</title></item><item><title>b</tit",
+            None,
+            &base(),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.entries.len(),
+            1,
+            "a complete entry before the break is kept"
+        );
+        let ok = parse(
+            b"<rss><channel><title>x</title></channel></rss",
+            None,
+            &base(),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.title.as_deref(),
+            Some("x"),
+            "only the final end tag is broken"
+        );
+    }
+
+    /// Inputs built to make a careless parser quadratic (or explode), each about 1 MB: each
+    /// must be read in well under a second even unoptimised, and normalised (ammonia is
+    /// slow unoptimised, so on a tenth of the size).
+    #[test]
+    fn hostile_input_stays_linear() {
+        let item = |body: String| {
+            format!("<rss><channel><item><title>t</title>{body}</item></channel></rss>")
+        };
+        let cases = |n: usize| {
+            [
+                ("deep nesting with stray end tags", item(format!("<description>{}{}</description>", "<a>".repeat(n), "</b>".repeat(n)))),
+                ("many namespace declarations", format!("<rss {}><channel>{}</channel></rss>", (0..n / 4).map(|i| format!("xmlns:p{i}='u{i}'")).collect::<String>(), "<item><p9:x/></item>".repeat(n / 20))),
+                ("entity expansion", format!("<!DOCTYPE rss [<!ENTITY a '{}'>]>{}", "x".repeat(4000), item(format!("<description>{}</description>", "&a;".repeat(n))))),
+                ("unclosed tags in a title", item(format!("<title>{}</title>", "&lt;a ".repeat(n)))),
+                ("many authors and categories", item("<dc:creator>a</dc:creator><category>c</category><enclosure url='http://e/1'/>".repeat(n / 10))),
+                ("bare ampersands", item(format!("<title>{}</title>", "&aaaa".repeat(n)))),
+                ("formatting soup", item(format!("<description><![CDATA[{}]]></description>", "<b><i><u><a href=x>".repeat(n / 20)))),
+            ]
+        };
+        for (what, src) in cases(100_000) {
+            let started = std::time::Instant::now();
+            let _ = parse(src.as_bytes(), None, &base());
+            assert!(
+                started.elapsed().as_secs_f64() < 3.0,
+                "{what}: {:?}",
+                started.elapsed()
+            );
+        }
+        for (what, src) in cases(10_000) {
+            let started = std::time::Instant::now();
+            if let Ok(d) = parse(src.as_bytes(), None, &base()) {
+                let _ = crate::source::normalise::normalise(d, "s", chrono::Utc::now());
+            }
+            assert!(
+                started.elapsed().as_secs_f64() < 5.0,
+                "{what}: {:?}",
+                started.elapsed()
+            );
+        }
+    }
+
+    /// Every prefix of every fixture, and every fixture with bytes flipped: no panic, and each
+    /// parse stays fast.
+    #[test]
+    fn truncated_and_corrupted_input_never_panics() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds");
+        let mut seed: u32 = 12345;
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let body = std::fs::read(entry.path()).unwrap();
+            for cut in 0..body.len() {
+                let _ = parse(&body[..cut], None, &base());
+            }
+            for _ in 0..200 {
+                let mut bad = body.clone();
+                for _ in 0..4 {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    let at = (seed >> 8) as usize % bad.len();
+                    bad[at] = b"<>&;/\"'=!?[]\x00\xff\xc3"[(seed >> 4) as usize % 15];
+                }
+                let started = std::time::Instant::now();
+                let _ = parse(&bad, None, &base());
+                assert!(started.elapsed().as_secs() < 1);
+            }
+        }
+    }
+}

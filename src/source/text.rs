@@ -1,0 +1,360 @@
+//! Small text helpers shared by the feed parsers and the normaliser: entity references,
+//! characters XML forbids, HTML escaping, HTML-to-plain-text for titles, whitespace, base64.
+//!
+//! Everything here works on already-decoded UTF-8 and never fails: unknown references stay
+//! literal, forbidden characters vanish. It does not parse HTML properly (that is ammonia's
+//! and scraper's job); `html_to_text` is a tag stripper good enough for one-line titles.
+
+use std::borrow::Cow;
+
+use markup5ever::data::NAMED_ENTITIES;
+
+/// Whether XML 1.0 allows `c` in a document (tab, LF, CR, and everything from U+0020 except
+/// surrogates, U+FFFE and U+FFFF; Rust chars are never surrogates).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `s` without the characters XML forbids; borrows when there are none. C1 controls
+/// (U+0080–U+009F), which in feeds are always windows-1252 bytes decoded as Latin-1, become
+/// the characters they meant (`\u{92}` → `’`).
+pub fn strip_forbidden(s: &str) -> Cow<'_, str> {
+    if !has_forbidden(s) {
+        return Cow::Borrowed(s);
+    }
+    let remap = |c: char| match c as u32 {
+        code @ 0x80..=0x9F => char::from_u32(C1_AS_1252[(code - 0x80) as usize]).unwrap_or(c),
+        _ => c,
+    };
+    Cow::Owned(s.chars().filter(|&c| is_xml_char(c)).map(remap).collect())
+}
+
+/// Fast check over the bytes: C0 controls other than tab/LF/CR, C1 controls (C2 80–9F), or
+/// U+FFFE/U+FFFF (EF BF BE/BF).
+fn has_forbidden(s: &str) -> bool {
+    let b = s.as_bytes();
+    // Branch-free over fixed chunks so that it vectorises: this runs over every body.
+    let control = |c: u8| (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r');
+    if b.chunks(64)
+        .any(|chunk| chunk.iter().fold(false, |bad, &c| bad | control(c)))
+    {
+        return true;
+    }
+    let c1 = memchr::memchr_iter(0xC2, b)
+        .any(|i| b.get(i + 1).is_some_and(|n| (0x80..0xA0).contains(n)));
+    c1 || memchr::memmem::find_iter(b, b"\xEF\xBF")
+        .any(|i| matches!(b.get(i + 2), Some(0xBE) | Some(0xBF)))
+}
+
+/// Windows-1252 meanings of the C1 range, which HTML (and every feed reader) applies to
+/// numeric references such as `&#150;`.
+const C1_AS_1252: [u32; 32] = [
+    0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0x8D, 0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+];
+
+/// Appends what the reference `&name;` stands for (`name` without `&` and `;`) and returns
+/// true, or returns false when `name` is no reference we know. Numeric references to
+/// characters XML forbids append nothing (they are dropped, not kept literally).
+pub fn push_entity(out: &mut String, name: &str) -> bool {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) if !hex.is_empty() && hex.len() <= 8 => u32::from_str_radix(hex, 16).ok(),
+            Some(_) => None,
+            None if !num.is_empty() && num.len() <= 10 => num.parse::<u32>().ok(),
+            None => None,
+        };
+        let Some(mut code) = code else { return false };
+        if (0x80..0xA0).contains(&code) {
+            code = C1_AS_1252[(code - 0x80) as usize];
+        }
+        if let Some(c) = char::from_u32(code).filter(|&c| is_xml_char(c)) {
+            out.push(c);
+        }
+        return true;
+    }
+    let predefined = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    };
+    if let Some(c) = predefined {
+        out.push(c);
+        return true;
+    }
+    if name.is_empty() || name.len() > 40 || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let mut key = [0u8; 41];
+    key[..name.len()].copy_from_slice(name.as_bytes());
+    key[name.len()] = b';';
+    let Ok(key) = std::str::from_utf8(&key[..=name.len()]) else {
+        return false;
+    };
+    match NAMED_ENTITIES.get(key) {
+        Some(&(a, b)) if a != 0 => {
+            out.extend(char::from_u32(a));
+            if b != 0 {
+                out.extend(char::from_u32(b));
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Decodes every entity and character reference in `s` (XML and HTML5 names); a `&` that
+/// starts no known reference stays literal. Borrows when `s` has no `&`.
+pub fn unescape(s: &str) -> Cow<'_, str> {
+    let Some(first) = memchr::memchr(b'&', s.as_bytes()) else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len());
+    out.push_str(&s[..first]);
+    let mut rest = &s[first..];
+    while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let name_end = rest[1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+            .map(|i| i + 1);
+        match name_end {
+            Some(end) if rest[end..].starts_with(';') && push_entity(&mut out, &rest[1..end]) => {
+                rest = &rest[end + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Escapes `&`, `<`, `>` and `"` so that `s` reads as text in HTML or XML (also inside a
+/// double-quoted attribute).
+pub fn escape_html(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(|b| matches!(b, b'&' | b'<' | b'>' | b'"')) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    push_escaped(&mut out, s);
+    Cow::Owned(out)
+}
+
+/// Appends `s` to `out`, escaped as by [`escape_html`].
+pub fn push_escaped(out: &mut String, s: &str) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+}
+
+/// Collapses runs of whitespace into one space and trims the ends.
+pub fn collapse_whitespace(s: &str) -> String {
+    // Most strings are already collapsed: no ASCII whitespace but single inner spaces, and no
+    // lead byte of a non-ASCII space (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000).
+    let b = s.as_bytes();
+    let clean = b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && !b.windows(2).any(|w| w == b"  ")
+        && !b.iter().any(|&c| {
+            matches!(
+                c,
+                b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | 0xC2 | 0xE1 | 0xE2 | 0xE3
+            )
+        });
+    if clean {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Whether `s` contains something that reads as an HTML tag or an entity reference: the
+/// test for "this RSS title was really escaped HTML".
+pub fn looks_like_html(s: &str) -> bool {
+    let b = s.as_bytes();
+    let last_gt = memchr::memrchr(b'>', b);
+    let tag = memchr::memchr_iter(b'<', b).any(|i| {
+        let next = b.get(i + 1).copied().unwrap_or(b' ');
+        (next.is_ascii_alphabetic()
+            || (next == b'/' && b.get(i + 2).is_some_and(u8::is_ascii_alphabetic)))
+            && last_gt.is_some_and(|gt| gt > i)
+    });
+    tag || (memchr::memchr(b'&', b).is_some() && unescape(s) != s)
+}
+
+/// Plain text of an HTML fragment: tags and comments removed, references decoded,
+/// whitespace collapsed. For titles; block structure is not preserved.
+pub fn html_to_text(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut stripped = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut last = 0;
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        let lt = i + off;
+        let next = b.get(lt + 1).copied().unwrap_or(b' ');
+        let tag_like = next.is_ascii_alphabetic() || matches!(next, b'/' | b'!' | b'?');
+        let end = if s[lt..].starts_with("<!--") {
+            s[lt..].find("-->").map(|e| lt + e + 3)
+        } else if tag_like {
+            tag_end(&b[lt..]).map(|e| lt + e + 1)
+        } else {
+            None
+        };
+        match end {
+            Some(end) => {
+                stripped.push_str(&s[last..lt]);
+                stripped.push(' ');
+                last = end;
+                i = end;
+            }
+            // An unclosed tag or comment: no later one can close either, the rest is text.
+            None if tag_like => break,
+            None => i = lt + 1,
+        }
+    }
+    stripped.push_str(&s[last..]);
+    // A tag boundary is a word boundary only for block elements; inline tags such as <b>
+    // sit inside words too rarely to matter in a title, so spaces are collapsed after.
+    collapse_whitespace(&unescape(&stripped))
+}
+
+/// Index of the `>` that closes the tag at the start of `b`, skipping quoted attribute
+/// values (`alt="a<br>b"`; a quote only opens a value right after `=`).
+fn tag_end(b: &[u8]) -> Option<usize> {
+    let mut quote = None;
+    let mut after_eq = false;
+    for (i, &c) in b.iter().enumerate() {
+        match (quote, c) {
+            (None, b'"' | b'\'') if after_eq => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, b'>') => return Some(i),
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() {
+            after_eq = c == b'=';
+        }
+    }
+    None
+}
+
+/// Decodes standard or URL-safe base64, ignoring whitespace; None when it is not base64.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for b in s.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            b if b.is_ascii_whitespace() => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_characters_are_dropped() {
+        assert_eq!(strip_forbidden("a\u{1}b\u{FFFE}c\u{FFFF}d\te"), "abcd\te");
+        assert!(matches!(strip_forbidden("plain é"), Cow::Borrowed(_)));
+        assert_eq!(
+            strip_forbidden("don\u{92}t \u{85}"),
+            "don\u{2019}t \u{2026}"
+        );
+    }
+
+    #[test]
+    fn entities_resolve_xml_html_and_numeric() {
+        assert_eq!(unescape("a &amp; b &lt;&gt;&quot;&apos;"), "a & b <>\"'");
+        assert_eq!(unescape("caf&eacute;&nbsp;&hellip;"), "café\u{a0}…");
+        assert_eq!(unescape("&#65;&#x42;&#X43;"), "ABC");
+        assert_eq!(unescape("&#150;&#x92;"), "\u{2013}\u{2019}");
+    }
+
+    #[test]
+    fn unknown_and_bare_ampersands_stay_literal() {
+        assert_eq!(unescape("AT&T & co &bogus; &"), "AT&T & co &bogus; &");
+    }
+
+    #[test]
+    fn references_to_forbidden_characters_are_dropped() {
+        assert_eq!(unescape("a&#0;b&#x1;c&#xFFFE;d&#xD800;e"), "abcde");
+    }
+
+    #[test]
+    fn escaping_covers_markup_characters() {
+        assert_eq!(escape_html(r#"a<b>&"c""#), "a&lt;b&gt;&amp;&quot;c&quot;");
+        assert!(matches!(escape_html("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn html_to_text_strips_tags_and_decodes() {
+        assert_eq!(
+            html_to_text("<p>Hello <b>w&ouml;rld</b></p>\n  again"),
+            "Hello wörld again"
+        );
+        assert_eq!(html_to_text("1 < 2 and 3 > 2"), "1 < 2 and 3 > 2");
+        assert_eq!(html_to_text("a <!-- c --> b"), "a b");
+        assert_eq!(
+            html_to_text(r#"<img alt="cat<br />dog" src="x.jpg"> cat"#),
+            "cat"
+        );
+        assert_eq!(html_to_text(r#"<a href=http://x/">link</a>"#), "link");
+    }
+
+    #[test]
+    fn html_detection() {
+        assert!(looks_like_html("<b>bold</b>"));
+        assert!(looks_like_html("AT&amp;T"));
+        assert!(!looks_like_html("1 < 2 & 3 > 2"));
+        assert!(!looks_like_html("plain"));
+    }
+
+    #[test]
+    fn base64_round_trip() {
+        assert_eq!(
+            base64_decode("RXhhbXBsZSA8Yj5BdG9tPC9iPg==").as_deref(),
+            Some(&b"Example <b>Atom</b>"[..])
+        );
+        assert_eq!(base64_decode("not base64!"), None);
+    }
+}

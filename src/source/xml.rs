@@ -1,0 +1,606 @@
+//! A forgiving XML tokeniser for feeds, on quick-xml over an already-decoded UTF-8 buffer.
+//!
+//! It turns quick-xml's events into a balanced stream of [`Node`]s — every start has its end,
+//! text arrives decoded — and adds what feeds need and quick-xml leaves out: namespace
+//! resolution to the [`Ns`] we know (accepting the conventional prefixes even when a feed
+//! forgets to declare them), `xml:base` scoping, HTML named entities, entities declared in an
+//! internal DTD subset, a bare `&` read as a literal `&`, references to forbidden characters
+//! dropped, and recovery from mismatched or unclosed end tags. It knows nothing about RSS or
+//! Atom; `feedxml` gives the elements meaning. A syntax error it cannot step over ends the
+//! stream and is kept in [`XmlReader::error`] with its byte offset. For speed, elements that
+//! hold only text are decoded straight from the buffer ([`XmlReader::leaf_text`]); against
+//! hostile input, end-tag matching, namespace declarations and entity expansion are bounded.
+
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+use url::Url;
+
+use super::text;
+
+/// The namespaces whose elements mean something to a feed reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ns {
+    /// No namespace (RSS 0.91–2.0, and Atom feeds that forget theirs).
+    None,
+    Atom10,
+    Atom03,
+    Rss10,
+    Rss090,
+    Rdf,
+    Dc,
+    DcTerms,
+    Content,
+    Media,
+    Itunes,
+    Xhtml,
+    /// A namespace we have no use for.
+    Other,
+}
+
+impl Ns {
+    pub fn from_uri(uri: &str) -> Ns {
+        let uri = uri.trim().trim_end_matches(['/', '#']);
+        let uri = uri
+            .strip_prefix("http://")
+            .or_else(|| uri.strip_prefix("https://"))
+            .unwrap_or(uri);
+        match uri.to_ascii_lowercase().as_str() {
+            "" => Ns::None,
+            "www.w3.org/2005/atom" => Ns::Atom10,
+            "purl.org/atom/ns" | "purl.org/atom/ns/draft-ietf-atompub-format-08" => Ns::Atom03,
+            "purl.org/rss/1.0" => Ns::Rss10,
+            "my.netscape.com/rdf/simple/0.9" => Ns::Rss090,
+            "www.w3.org/1999/02/22-rdf-syntax-ns" => Ns::Rdf,
+            "purl.org/dc/elements/1.1" | "purl.org/dc/elements/1.0" => Ns::Dc,
+            "purl.org/dc/terms" => Ns::DcTerms,
+            "purl.org/rss/1.0/modules/content" => Ns::Content,
+            "search.yahoo.com/mrss" | "video.search.yahoo.com/mrss" => Ns::Media,
+            "www.itunes.com/dtds/podcast-1.0.dtd" => Ns::Itunes,
+            "www.w3.org/1999/xhtml" => Ns::Xhtml,
+            // Default namespaces some RSS 2.0 feeds declare; their elements are plain RSS.
+            "backend.userland.com/rss"
+            | "backend.userland.com/rss2"
+            | "blogs.law.harvard.edu/tech/rss"
+            | "purl.org/rss/2.0" => Ns::None,
+            _ => Ns::Other,
+        }
+    }
+
+    /// What an undeclared prefix conventionally means.
+    fn from_prefix(prefix: &str) -> Ns {
+        match prefix {
+            "atom" | "atom10" | "a10" => Ns::Atom10,
+            "atom03" => Ns::Atom03,
+            "rdf" => Ns::Rdf,
+            "dc" => Ns::Dc,
+            "dcterms" => Ns::DcTerms,
+            "content" => Ns::Content,
+            "media" => Ns::Media,
+            "itunes" => Ns::Itunes,
+            "xhtml" => Ns::Xhtml,
+            _ => Ns::Other,
+        }
+    }
+}
+
+/// A start tag with its namespace resolved.
+pub struct Element<'a> {
+    pub ns: Ns,
+    /// Written as an empty-element tag (`<x/>`): its end follows at once.
+    pub empty: bool,
+    start: BytesStart<'a>,
+}
+
+impl Element<'_> {
+    /// The name as written, prefix included.
+    pub fn qname(&self) -> &str {
+        self.start.name().into_inner()
+    }
+
+    pub fn local(&self) -> &str {
+        self.start.local_name().into_inner()
+    }
+
+    /// Attributes as (name as written, value with references decoded).
+    pub fn attrs(&self) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
+        let mut attrs = self.start.html_attributes();
+        attrs.with_checks(false);
+        attrs.map_while(Result::ok).map(|a| {
+            let value = match a.value {
+                Cow::Borrowed(v) => text::unescape(v),
+                Cow::Owned(v) => Cow::Owned(text::unescape(&v).into_owned()),
+            };
+            (a.key.into_inner(), value)
+        })
+    }
+
+    /// The value of the attribute named `name` (matched on the name as written, or on the
+    /// local name for unprefixed attributes), trimmed.
+    pub fn attr(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.attrs()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| match v {
+                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
+            })
+    }
+}
+
+/// One step of the balanced stream.
+pub enum Node<'a> {
+    Start(Element<'a>),
+    End,
+    Text(Cow<'a, str>),
+}
+
+/// A syntax error that ended the stream early.
+pub struct XmlError {
+    pub offset: usize,
+    pub message: String,
+    /// All that is left is a broken end tag for the innermost open element (`</rss` at the
+    /// end of the file): nothing was lost.
+    pub only_final_end_tag: bool,
+}
+
+pub struct XmlReader<'a> {
+    src: &'a str,
+    reader: Reader<&'a [u8]>,
+    /// Namespace bindings in scope: (depth declared at, prefix, namespace).
+    bindings: Vec<(usize, String, Ns)>,
+    /// `xml:base` values in scope: (depth declared at, resolved URL). Never empty.
+    bases: Vec<(usize, Url)>,
+    /// Hashes of the names of open elements, for matching end tags.
+    open: Vec<u64>,
+    /// Ends still to emit: after an empty-element tag, or to close elements that a
+    /// mismatched end tag or the end of input left open.
+    ends_due: usize,
+    entities: Vec<(String, String)>,
+    /// Bytes still allowed to come out of DTD entities, against "billion laughs" blow-ups.
+    entity_budget: usize,
+    /// Bytes consumed by [`XmlReader::leaf_text`] behind quick-xml's back, which its
+    /// positions do not count.
+    skipped: u64,
+    pub error: Option<XmlError>,
+    /// The input ended (or broke) with elements still open; the ends now coming close them.
+    pub cut_short: bool,
+}
+
+/// How many open elements an end tag may close at once.
+const MATCH_WINDOW: usize = 64;
+/// Namespace declarations kept in scope at once.
+const MAX_BINDINGS: usize = 256;
+/// Entities read from an internal DTD subset, their longest value, and the total bytes
+/// they may expand to in one document.
+const MAX_ENTITIES: usize = 256;
+const MAX_ENTITY_LEN: usize = 4096;
+const ENTITY_BUDGET: usize = 1 << 20;
+
+/// FNV-1a: end tags are matched by hash so that open elements cost no allocation.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+impl<'a> XmlReader<'a> {
+    pub fn new(src: &'a str, base: &Url) -> Self {
+        let mut reader = Reader::from_str(src);
+        let config = reader.config_mut();
+        config.allow_dangling_amp = true;
+        config.allow_unmatched_ends = true;
+        config.check_end_names = false;
+        config.check_comments = false;
+        XmlReader {
+            src,
+            reader,
+            bindings: Vec::new(),
+            bases: vec![(0, base.clone())],
+            open: Vec::with_capacity(16),
+            ends_due: 0,
+            entities: Vec::new(),
+            entity_budget: ENTITY_BUDGET,
+            skipped: 0,
+            error: None,
+            cut_short: false,
+        }
+    }
+
+    /// The base URL in effect for the element most recently started.
+    pub fn base(&self) -> &Url {
+        &self.bases[self.bases.len() - 1].1
+    }
+
+    /// The base set by an `xml:base` in scope, if any (as opposed to the response URL).
+    pub fn explicit_base(&self) -> Option<&Url> {
+        (self.bases.len() > 1).then(|| self.base())
+    }
+
+    /// 1-based line and column (in characters) of a byte offset into the source.
+    pub fn line_column(&self, offset: usize) -> (u64, u64) {
+        let mut offset = offset.min(self.src.len());
+        while !self.src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.src[..offset];
+        let line = memchr::memchr_iter(b'\n', before.as_bytes()).count() + 1;
+        let line_start = memchr::memrchr(b'\n', before.as_bytes()).map_or(0, |i| i + 1);
+        (line as u64, before[line_start..].chars().count() as u64 + 1)
+    }
+
+    fn close_one(&mut self) -> Node<'a> {
+        let depth = self.open.len();
+        self.open.pop();
+        while self.bindings.last().is_some_and(|b| b.0 >= depth) {
+            self.bindings.pop();
+        }
+        while self.bases.len() > 1 && self.bases[self.bases.len() - 1].0 >= depth {
+            self.bases.pop();
+        }
+        Node::End
+    }
+
+    /// The next node, or None at the end of input (or after an unrecoverable error).
+    pub fn next_node(&mut self) -> Option<Node<'a>> {
+        loop {
+            if self.ends_due > 0 {
+                self.ends_due -= 1;
+                return Some(self.close_one());
+            }
+            let event = match self.reader.read_event() {
+                Ok(event) => event,
+                Err(e) => {
+                    if self.error.is_none() {
+                        let offset = (self.reader.error_position() + self.skipped) as usize;
+                        let tail = self.src.get(offset..).unwrap_or_default().trim();
+                        let only_final_end_tag = tail.strip_prefix("</").is_some_and(|name| {
+                            !name.contains(['<', '>'])
+                                && self.open.last() == Some(&name_hash(name.trim()))
+                        });
+                        self.error = Some(XmlError {
+                            offset,
+                            message: e.to_string(),
+                            only_final_end_tag,
+                        });
+                    }
+                    Event::Eof
+                }
+            };
+            match event {
+                Event::Start(start) | Event::Empty(start)
+                    if !valid_name(start.name().into_inner()) =>
+                {
+                    // "a < b" in text: not a tag; give the characters back as text.
+                    return Some(Node::Text(Cow::Owned(format!("<{}>", &*start))));
+                }
+                Event::Start(start) => return Some(self.start(start)),
+                Event::Empty(start) => {
+                    self.ends_due = 1;
+                    return Some(self.start(start));
+                }
+                Event::End(end) => {
+                    let hash = name_hash(end.name().into_inner());
+                    // Looked for among the innermost few only, so that hostile nesting with
+                    // stray end tags stays linear.
+                    let window = self.open.len().saturating_sub(MATCH_WINDOW);
+                    if let Some(i) = self.open[window..]
+                        .iter()
+                        .rposition(|&h| h == hash)
+                        .map(|i| i + window)
+                    {
+                        self.ends_due = self.open.len() - i;
+                    }
+                }
+                Event::Text(t) => match t.xml10_content() {
+                    Cow::Borrowed("") => {}
+                    s => return Some(Node::Text(s)),
+                },
+                Event::CData(t) => return Some(Node::Text(t.xml10_content())),
+                Event::GeneralRef(r) => {
+                    let predefined = match &*r {
+                        "lt" => "<",
+                        "gt" => ">",
+                        "amp" => "&",
+                        "quot" => "\"",
+                        "apos" => "'",
+                        _ => "",
+                    };
+                    if !predefined.is_empty() {
+                        return Some(Node::Text(Cow::Borrowed(predefined)));
+                    }
+                    let mut out = String::new();
+                    self.push_ref(&mut out, &r);
+                    return Some(Node::Text(Cow::Owned(out)));
+                }
+                Event::DocType(d) => self.entities = dtd_entities(&d),
+                Event::Eof => {
+                    if self.open.is_empty() {
+                        return None;
+                    }
+                    self.cut_short = true;
+                    self.ends_due = self.open.len();
+                }
+                Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+            }
+        }
+    }
+
+    /// Appends what `&name;` stands for: a character or entity reference, an entity of the
+    /// internal DTD subset, or — unknown, or no reference at all ("AT& T; x", where the
+    /// tokeniser took everything up to the `;` as a name) — the characters as written.
+    fn push_ref(&mut self, out: &mut String, name: &str) {
+        if !text::push_entity(out, name) {
+            match self.entities.iter().find(|(n, _)| n == name) {
+                Some((_, v)) if v.len() <= self.entity_budget => {
+                    self.entity_budget -= v.len();
+                    out.push_str(v);
+                }
+                _ => {
+                    out.push('&');
+                    out.push_str(name);
+                    out.push(';');
+                }
+            }
+        }
+    }
+
+    /// Fast path for an element just started (not empty) whose content is only text,
+    /// references and CDATA sections, as in nearly every title, link, date and escaped-HTML
+    /// description: decodes everything up to its end tag into `out` in one pass, exactly as
+    /// the events would have, and leaves the end tag as the next node. Returns false, having
+    /// consumed nothing, when the content holds any other markup.
+    pub fn leaf_text(&mut self, out: &mut String) -> bool {
+        let Some(&open) = self.open.last() else {
+            return false;
+        };
+        let pos = self.src.len() - self.reader.get_ref().len();
+        let Some(text) = self.src.get(pos..) else {
+            return false;
+        };
+        let bytes = text.as_bytes();
+        let mark = out.len();
+        let mut i = 0;
+        while let Some(lt) = memchr::memchr(b'<', &bytes[i..]).map(|lt| i + lt) {
+            out.reserve(lt - i);
+            self.push_text(out, &text[i..lt]);
+            let tail = &text[lt..];
+            if let Some(cdata) = tail.strip_prefix("<![CDATA[") {
+                let Some(end) = cdata.find("]]>") else { break };
+                push_eol_normalised(out, &cdata[..end]);
+                i = lt + 9 + end + 3;
+                continue;
+            }
+            let name = tail.strip_prefix("</").map(|t| {
+                &t[..t
+                    .find(|c: char| c == '>' || c.is_whitespace())
+                    .unwrap_or(t.len())]
+            });
+            if name.is_some_and(|n| name_hash(n) == open) {
+                *self.reader.get_mut() = &self.reader.get_ref()[lt..];
+                self.skipped += lt as u64;
+                return true;
+            }
+            break;
+        }
+        out.truncate(mark);
+        false
+    }
+
+    /// Character data as the events give it: references resolved (a `&` that starts none is
+    /// literal), line ends normalised.
+    fn push_text(&mut self, out: &mut String, mut raw: &str) {
+        while let Some(j) = memchr::memchr2(b'&', b'\r', raw.as_bytes()) {
+            out.push_str(&raw[..j]);
+            if raw.as_bytes()[j] == b'\r' {
+                out.push('\n');
+                raw = &raw[j + 1..];
+                raw = raw.strip_prefix('\n').unwrap_or(raw);
+                continue;
+            }
+            let after = &raw[j + 1..];
+            match memchr::memchr2(b';', b'&', after.as_bytes()) {
+                Some(k) if after.as_bytes()[k] == b';' => {
+                    self.push_ref(out, &after[..k]);
+                    raw = &after[k + 1..];
+                }
+                _ => {
+                    out.push('&');
+                    raw = after;
+                }
+            }
+        }
+        out.push_str(raw);
+    }
+
+    fn start(&mut self, start: BytesStart<'a>) -> Node<'a> {
+        self.open.push(name_hash(start.name().into_inner()));
+        let depth = self.open.len();
+        // Declarations and xml:base are rare; skip the attribute walk when there are none.
+        if memchr::memmem::find(start.attributes_raw().as_bytes(), b"xml").is_some() {
+            let el = Element {
+                ns: Ns::None,
+                empty: false,
+                start,
+            };
+            for (key, value) in el.attrs() {
+                let prefix = if key == "xmlns" {
+                    Some("")
+                } else {
+                    key.strip_prefix("xmlns:")
+                };
+                if let Some(prefix) = prefix {
+                    // Hostile documents declare thousands; lookups must stay cheap.
+                    if self.bindings.len() < MAX_BINDINGS {
+                        self.bindings
+                            .push((depth, prefix.to_owned(), Ns::from_uri(&value)));
+                    }
+                } else if key == "xml:base"
+                    && let Ok(url) = self.base().join(value.trim())
+                {
+                    self.bases.push((depth, url));
+                }
+            }
+            return self.resolved(el.start);
+        }
+        self.resolved(start)
+    }
+
+    fn resolved(&self, start: BytesStart<'a>) -> Node<'a> {
+        let prefix = start.name().prefix().map_or("", |p| p.into_inner());
+        let same = |b: &&(usize, String, Ns)| {
+            b.1.len() == prefix.len() && (prefix.is_empty() || b.1 == prefix)
+        };
+        let ns = match self.bindings.iter().rev().find(same) {
+            Some(b) => b.2,
+            None if prefix.is_empty() => Ns::None,
+            None => Ns::from_prefix(prefix),
+        };
+        Node::Start(Element {
+            ns,
+            empty: self.ends_due > 0,
+            start,
+        })
+    }
+}
+
+fn push_eol_normalised(out: &mut String, mut s: &str) {
+    while let Some(j) = memchr::memchr(b'\r', s.as_bytes()) {
+        out.push_str(&s[..j]);
+        out.push('\n');
+        s = &s[j + 1..];
+        s = s.strip_prefix('\n').unwrap_or(s);
+    }
+    out.push_str(s);
+}
+
+/// Whether a start tag's name can begin an element (quick-xml ends names at whitespace).
+fn valid_name(name: &str) -> bool {
+    name.as_bytes()
+        .first()
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b':' || b >= 0x80)
+}
+
+/// `<!ENTITY name "value">` declarations of an internal subset (parameter entities and
+/// external entities are ignored; values have their character references decoded).
+fn dtd_entities(doctype: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for decl in doctype.split("<!ENTITY").skip(1).take(MAX_ENTITIES) {
+        let decl = decl.trim_start();
+        if decl.starts_with('%') {
+            continue;
+        }
+        let Some((name, rest)) = decl.split_once(char::is_whitespace) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        if let Some(value) = rest[1..]
+            .split(quote)
+            .next()
+            .filter(|v| v.len() <= MAX_ENTITY_LEN)
+        {
+            out.push((name.to_owned(), text::unescape(value).into_owned()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stream as a compact string: `<ns:local>` for starts, `</>` for ends, text as is.
+    fn dump(src: &str) -> String {
+        let base = Url::parse("http://example.org/feed").unwrap();
+        let mut r = XmlReader::new(src, &base);
+        let mut out = String::new();
+        while let Some(node) = r.next_node() {
+            match node {
+                Node::Start(e) => out.push_str(&format!("<{:?}:{}>", e.ns, e.local())),
+                Node::End => out.push_str("</>"),
+                Node::Text(t) => out.push_str(&t),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn entities_bare_ampersands_and_forbidden_references() {
+        assert_eq!(
+            dump("<a>AT&T &amp; caf&eacute;&nbsp;x &#1;&#65;</a>"),
+            "<None:a>AT&T & café\u{a0}x A</>"
+        );
+        assert_eq!(dump("<a>x & y; z</a>"), "<None:a>x & y; z</>");
+        assert_eq!(dump("<a>&unknown;</a>"), "<None:a>&unknown;</>");
+    }
+
+    #[test]
+    fn cdata_is_kept_verbatim() {
+        assert_eq!(
+            dump("<a><![CDATA[a & b <i>x</i> &amp;]]></a>"),
+            "<None:a>a & b <i>x</i> &amp;</>"
+        );
+    }
+
+    #[test]
+    fn namespaces_declared_and_conventional() {
+        let src = r#"<rss xmlns:d="http://purl.org/dc/elements/1.1/"><d:creator/><dc:date/><atom:link/><x:y/></rss>"#;
+        assert_eq!(
+            dump(src),
+            "<None:rss><Dc:creator></><Dc:date></><Atom10:link></><Other:y></></>"
+        );
+        let src = r#"<feed xmlns="http://www.w3.org/2005/Atom"><div xmlns="http://www.w3.org/1999/xhtml"/><title/></feed>"#;
+        assert_eq!(dump(src), "<Atom10:feed><Xhtml:div></><Atom10:title></></>");
+    }
+
+    #[test]
+    fn mismatched_and_unclosed_tags_recover() {
+        assert_eq!(
+            dump("<a><b>x</a><c>y</c>"),
+            "<None:a><None:b>x</></><None:c>y</>"
+        );
+        assert_eq!(dump("<a><b>x</q></b>"), "<None:a><None:b>x</></>");
+        assert_eq!(dump("<a><b>x"), "<None:a><None:b>x</></>");
+        // A stray `<` swallows up to the next `>`; the text survives, the tag it ate is lost.
+        assert_eq!(dump("<a>1 < 2</a>"), "<None:a>1 < 2</a></>");
+    }
+
+    #[test]
+    fn xml_base_scopes() {
+        let base = Url::parse("http://example.org/dir/feed").unwrap();
+        let mut r = XmlReader::new(r#"<a xml:base="sub/"><b xml:base="/x/"/><c/></a>"#, &base);
+        let mut seen = Vec::new();
+        while let Some(node) = r.next_node() {
+            if let Node::Start(e) = node {
+                seen.push(format!("{}={}", e.local(), r.base()));
+            }
+        }
+        assert_eq!(
+            seen,
+            [
+                "a=http://example.org/dir/sub/",
+                "b=http://example.org/x/",
+                "c=http://example.org/dir/sub/"
+            ]
+        );
+    }
+
+    #[test]
+    fn internal_dtd_entities() {
+        let src =
+            "<!DOCTYPE rss [<!ENTITY who \"Mark &amp; co\"><!ENTITY % p 'x'>]><rss>&who;</rss>";
+        assert_eq!(dump(src), "<None:rss>Mark & co</>");
+    }
+
+    #[test]
+    fn syntax_errors_end_the_stream_with_a_position() {
+        let base = Url::parse("http://example.org/").unwrap();
+        let mut r = XmlReader::new("<a>\n  <b>x</b>\n  <c", &base);
+        while r.next_node().is_some() {}
+        let err = r.error.as_ref().map(|e| r.line_column(e.offset));
+        assert_eq!(err, Some((3, 3)));
+    }
+}
