@@ -28,6 +28,9 @@ pub struct Document {
     /// `description`.
     pub subtitle: Option<String>,
     pub entries: Vec<Entry>,
+    /// What was wrong with a document that was read anyway (malformed XML past which some
+    /// entries were kept), for the log: the source still works, but its owner should know.
+    pub warning: Option<String>,
 }
 
 /// The dialect a document was written in. RSS 0.93 and 0.94 count as 0.92.
@@ -121,8 +124,24 @@ fn html_page_message(feeds: &[String]) -> String {
 
 /// Sniffs the body (not the Content-Type) and parses it. `content_type` is the HTTP header,
 /// used only for its charset parameter. `base` is the response URL (after redirects), for
-/// relative links.
+/// relative links — except for a local file that names its site: a copy of a feed on disk
+/// should link to the site, not to the disk, so it is read again with the site as base.
 pub fn parse(body: &[u8], content_type: Option<&str>, base: &Url) -> Result<Document, ParseError> {
+    let document = parse_with_base(body, content_type, base)?;
+    if base.scheme() == "file"
+        && let Some(site) = document.link.as_deref().and_then(|l| Url::parse(l).ok())
+        && matches!(site.scheme(), "http" | "https")
+    {
+        return parse_with_base(body, content_type, &site);
+    }
+    Ok(document)
+}
+
+fn parse_with_base(
+    body: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+) -> Result<Document, ParseError> {
     if let Some(what) = binary_kind(body) {
         return Err(ParseError::NotAFeed {
             what: what.to_owned(),
@@ -309,6 +328,31 @@ mod tests {
         assert_eq!(
             parse(&body, None, &base()).unwrap().title.as_deref(),
             Some("Ünïcödé ✓")
+        );
+    }
+
+    #[test]
+    fn a_local_file_resolves_against_the_site_it_names() {
+        let file = Url::parse("file:///srv/feeds/copy.xml").unwrap();
+        let doc = b"<rss version='2.0'><channel><link>https://site.example/blog/</link>\
+            <item><link>post-1</link><description>&lt;img src=\"/i.png\"&gt;</description></item>\
+            </channel></rss>";
+        let d = parse(doc, None, &file).unwrap();
+        assert_eq!(
+            d.entries[0].link.as_deref(),
+            Some("https://site.example/blog/post-1")
+        );
+        assert_eq!(
+            d.entries[0].base.as_ref().map(Url::as_str),
+            Some("https://site.example/blog/")
+        );
+
+        let no_site =
+            b"<rss version='2.0'><channel><item><link>post-1</link></item></channel></rss>";
+        let d = parse(no_site, None, &file).unwrap();
+        assert_eq!(
+            d.entries[0].link.as_deref(),
+            Some("file:///srv/feeds/post-1")
         );
     }
 

@@ -5,8 +5,9 @@
 //! element means; [`super::elements`] maps names to meanings. Where a feed gives one fact
 //! twice (an RSS `link` and an `atom:link`, `pubDate` and `dc:date`) the better source wins
 //! whatever the order, by rank. A document that ends early or breaks keeps the entries it
-//! completed (the one it cut short is dropped); a syntax error before any entry is
-//! [`ParseError::Xml`], unless all that broke is the final end tag.
+//! completed (the one it cut short is dropped) and says so in [`Document::warning`]; a
+//! break that leaves no entry is [`ParseError::Xml`], unless all that broke is the final end
+//! tag of a document that had none.
 
 use url::Url;
 
@@ -88,6 +89,8 @@ pub struct Walker<'a> {
     pub person: Option<Person>,
     pub entry: Option<EntryState>,
     pub entries: Vec<Entry>,
+    /// Entries dropped because the document broke inside them.
+    pub dropped: usize,
     pub fatal: Option<ParseError>,
 }
 
@@ -107,6 +110,7 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
         person: None,
         entry: None,
         entries: Vec::new(),
+        dropped: 0,
         fatal: None,
     };
     while let Some(node) = w.r.next_node() {
@@ -286,6 +290,7 @@ impl Walker<'_> {
         let Some(e) = self.entry.take() else { return };
         if self.r.cut_short {
             // The document ended or broke inside this entry: it may be truncated.
+            self.dropped += 1;
             return;
         }
         let mut authors: Vec<Person> = Vec::new();
@@ -322,16 +327,31 @@ impl Walker<'_> {
     }
 
     fn finish(mut self) -> Result<Document, ParseError> {
-        if let Some(err) = &self.r.error {
-            // Keep what was read when it is something, or when only the final end tag broke.
-            if self.entries.is_empty() && !err.only_final_end_tag {
-                let (line, column) = self.r.line_column(err.offset);
+        let mut warning = None;
+        // A broken final end tag (`</rss` at the end of the file) loses nothing. Anything else
+        // loses what came after it: keep the entries read before the break, and say so; with
+        // none, the document is an error, so the source's stored items stay as they are.
+        let error = self.r.error.as_ref();
+        if self.dropped > 0 || error.is_some_and(|e| !e.only_final_end_tag) {
+            let (offset, message) = match error {
+                Some(e) => (e.offset, e.message.clone()),
+                None => (
+                    self.src.len(),
+                    "the document ends inside an entry".to_owned(),
+                ),
+            };
+            let (line, column) = self.r.line_column(offset);
+            if self.entries.is_empty() {
                 return Err(ParseError::Xml {
                     line,
                     column,
-                    message: err.message.clone(),
+                    message,
                 });
             }
+            warning = Some(format!(
+                "malformed XML at line {line}, column {column}: {message}; kept the {} entries before it",
+                self.entries.len()
+            ));
         }
         let Some(format) = self.format else {
             return Err(ParseError::NotAFeed {
@@ -350,6 +370,7 @@ impl Walker<'_> {
             link: self.link.take(),
             subtitle: self.subtitle.take(),
             entries: std::mem::take(&mut self.entries),
+            warning,
         })
     }
 
@@ -639,6 +660,25 @@ mod tests {
     }
 
     #[test]
+    fn a_break_that_leaves_no_entry_is_an_error_and_a_lost_tail_a_warning() {
+        let base = Url::parse("https://example.org/feed").unwrap();
+        let cut = "<rss version='2.0'><channel><title>T</title>\n<item><title>One</title";
+        let err = parse(cut.as_bytes(), None, &base).unwrap_err();
+        assert!(matches!(err, ParseError::Xml { line: 2, .. }), "{err:?}");
+
+        let whole = "<rss version='2.0'><channel><title>T</title><item><title>One</title></item></channel></rss";
+        let d = parse(whole.as_bytes(), None, &base).unwrap();
+        assert_eq!(
+            (d.entries.len(), d.warning),
+            (1, None),
+            "only the final end tag broke"
+        );
+
+        let empty = "<rss version='2.0'><channel><title>T</title></channel></rss";
+        assert_eq!(parse(empty.as_bytes(), None, &base).unwrap().warning, None);
+    }
+
+    #[test]
     fn sloppy_rss_is_repaired() {
         let d = parse(
             &fixture_bytes("rss-sloppy.xml"),
@@ -650,6 +690,11 @@ mod tests {
         // &nbsp; decodes to U+00A0, which title whitespace collapsing turns into a space.
         assert_eq!(d.title.as_deref(), Some("Sloppy Feed © AT&T"));
         assert_eq!(d.entries.len(), 1, "the item cut off at the end is dropped");
+        let warning = d.warning.as_deref().unwrap_or_default();
+        assert!(
+            warning.contains("kept the 1 entries before it"),
+            "{warning:?}"
+        );
         let e = &d.entries[0];
         assert_eq!(e.title.as_deref(), Some("Tom & Jerry … bold"));
         assert_eq!(

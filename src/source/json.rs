@@ -104,6 +104,7 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
             .map(|d| text::collapse_whitespace(&d))
             .filter(|d| !d.is_empty()),
         entries,
+        warning: None,
     })
 }
 

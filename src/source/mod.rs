@@ -1,4 +1,11 @@
 //! Sources: fetch a source's bytes and turn them into normalised items.
+//!
+//! [`poll`] is the one path from a URL to items, shared by `once`, `preview` and the daemon:
+//! fetch ([`http`]) → decode ([`charset`]), sniff and parse ([`feed`]: the RSS/Atom reader
+//! [`feedxml`] on the [`xml`] tokeniser, with [`elements`] and [`capture`], or [`json`]) →
+//! normalise ([`normalise`]). [`date`] and [`text`] are shared helpers; [`discover`] finds
+//! the feeds an HTML page links to. It neither reads nor writes the store: callers pass
+//! validators in and record the outcome.
 
 mod capture;
 pub mod charset;
@@ -12,3 +19,82 @@ pub mod json;
 pub mod normalise;
 pub mod text;
 pub mod xml;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::model::Item;
+use feed::{Format, ParseError};
+use http::{FetchError, Fetched, Fetcher, Validators};
+
+/// A poll that succeeded.
+#[derive(Debug)]
+pub enum Polled {
+    /// The source has not changed since the validators were issued.
+    NotModified { status: Option<u16> },
+    /// The source's current items, normalised.
+    Items {
+        items: Vec<Item>,
+        format: Format,
+        /// The document's own title, for `preview`.
+        title: Option<String>,
+        /// Something wrong with the document that did not stop it being read.
+        warning: Option<String>,
+        status: Option<u16>,
+        validators: Validators,
+    },
+}
+
+/// Why a poll failed: the fetch, or what came back.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("{0}")]
+    Parse(#[from] ParseError),
+    /// A bug met while parsing; the source fails, the program goes on.
+    #[error("internal error while parsing: {0}")]
+    Internal(String),
+}
+
+impl PollError {
+    /// The HTTP status to record with the failure, if the server gave one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            PollError::Fetch(e) => e.status(),
+            PollError::Parse(_) | PollError::Internal(_) => None,
+        }
+    }
+}
+
+/// Fetches `url` for source `name` and returns its items, with `first_seen = now`.
+pub async fn poll(
+    fetcher: &Fetcher,
+    name: &str,
+    url: &Url,
+    validators: &Validators,
+    now: DateTime<Utc>,
+) -> Result<Polled, PollError> {
+    let body = match fetcher.fetch(url, validators).await? {
+        Fetched::NotModified { status } => return Ok(Polled::NotModified { status }),
+        Fetched::Body(body) => body,
+    };
+    let name = name.to_string();
+    // Parsing is CPU work: keep it off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let document = feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?;
+        let format = document.format;
+        let title = document.title.clone();
+        let warning = document.warning.clone();
+        Ok(Polled::Items {
+            title,
+            warning,
+            items: normalise::normalise(document, &name, now),
+            format,
+            status: body.status,
+            validators: body.validators,
+        })
+    })
+    .await
+    .unwrap_or_else(|e| Err(PollError::Internal(e.to_string())))
+}

@@ -341,6 +341,7 @@ mod tests {
             link: None,
             subtitle: None,
             entries,
+            warning: None,
         }
     }
 
