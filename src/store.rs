@@ -40,8 +40,8 @@ const MIGRATIONS: &[&str] = &["
         last_seen  INTEGER NOT NULL,
         hash       BLOB NOT NULL,       -- of the item as the source gave it
         data       TEXT NOT NULL,       -- the Item, as JSON
-        PRIMARY KEY (source, id)
-    ) WITHOUT ROWID;
+        UNIQUE (source, id)
+    );
     CREATE INDEX items_by_date ON items (sort_date DESC);
     CREATE INDEX items_by_source_date ON items (source, sort_date DESC);
 "];
