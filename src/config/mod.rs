@@ -157,3 +157,95 @@ impl fmt::Display for Problem {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::raw::{RawDaemon, RawFeed, RawSource};
+    use super::*;
+    use serde::de::{self, Deserialize, Visitor};
+
+    /// The keys a config table accepts, as serde knows them (so the list cannot drift).
+    fn fields<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+        #[derive(Debug)]
+        struct Found(&'static [&'static str]);
+        impl std::fmt::Display for Found {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{:?}", self.0)
+            }
+        }
+        impl std::error::Error for Found {}
+        impl de::Error for Found {
+            fn custom<M: std::fmt::Display>(_: M) -> Self {
+                Found(&[])
+            }
+        }
+        struct Probe;
+        impl<'de> de::Deserializer<'de> for Probe {
+            type Error = Found;
+            fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Found> {
+                Err(Found(&[]))
+            }
+            fn deserialize_struct<V: Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Found> {
+                Err(Found(fields))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+                bytes byte_buf option unit unit_struct newtype_struct seq tuple
+                tuple_struct map enum identifier ignored_any
+            }
+        }
+        match T::deserialize(Probe) {
+            Err(Found(fields)) => fields,
+            Ok(_) => unreachable!("the probe never yields a value"),
+        }
+    }
+
+    #[test]
+    fn example_config_is_valid_and_sets_every_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let config = Config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!config.sources.is_empty() && !config.feeds.is_empty());
+
+        let doc: toml::Table = toml::from_str(&text).unwrap();
+        let tables = |key: &str| -> Vec<toml::Table> {
+            match doc.get(key) {
+                Some(toml::Value::Table(t)) => vec![t.clone()],
+                Some(toml::Value::Array(a)) => {
+                    a.iter().filter_map(|v| v.as_table().cloned()).collect()
+                }
+                _ => vec![],
+            }
+        };
+        for (table, keys) in [
+            ("daemon", fields::<RawDaemon>()),
+            ("source", fields::<RawSource>()),
+            ("feed", fields::<RawFeed>()),
+        ] {
+            assert!(!keys.is_empty());
+            for key in keys {
+                assert!(
+                    tables(table).iter().any(|t| t.contains_key(*key)),
+                    "config/example.toml does not show {table}.{key}"
+                );
+                let lines: Vec<&str> = text.lines().collect();
+                let commented = lines
+                    .windows(2)
+                    .any(|w| w[0].starts_with('#') && w[1].starts_with(&format!("{key} =")));
+                assert!(commented, "{table}.{key} has no comment line above it");
+            }
+        }
+    }
+
+    #[test]
+    fn demo_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
+        let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.sources.len(), 5);
+    }
+}

@@ -61,6 +61,15 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<Problem>> 
         );
     }
 
+    // Feeds are checked against every source the file names, even one with problems of its
+    // own, so a bad schedule does not also read as "unknown source" in every feed.
+    let catalogue: Vec<(String, Vec<String>)> = raw_sources
+        .iter()
+        .map(|(_, s)| {
+            let tags = s.tags.iter().map(|t| t.get_ref().clone()).collect();
+            (s.name.get_ref().clone(), tags)
+        })
+        .collect();
     let daemon = v.daemon(raw_daemon, &dir);
     let sources: Vec<SourceConfig> = raw_sources
         .into_iter()
@@ -69,7 +78,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<Problem>> 
     v.unique_names("source", sources.iter().map(|s| s.name.as_str()));
     let feeds: Vec<FeedConfig> = raw_feeds
         .into_iter()
-        .filter_map(|(key, raw)| v.feed(&key, raw, &sources))
+        .filter_map(|(key, raw)| v.feed(&key, raw, &catalogue))
         .collect();
     v.unique_names("feed", feeds.iter().map(|f| f.name.as_str()));
 
@@ -257,14 +266,19 @@ impl Validator<'_> {
         })
     }
 
-    fn feed(&mut self, key: &str, raw: RawFeed, sources: &[SourceConfig]) -> Option<FeedConfig> {
+    fn feed(
+        &mut self,
+        key: &str,
+        raw: RawFeed,
+        sources: &[(String, Vec<String>)],
+    ) -> Option<FeedConfig> {
         let name_ok = self.name(&format!("{key}.name"), &raw.name);
         let link = raw.link.and_then(|l| {
             self.url(&format!("{key}.link"), &l, &["http", "https"], None)
                 .map(String::from)
         });
         let selected = match &raw.sources {
-            None => sources.iter().map(|s| s.name.clone()).collect(),
+            None => sources.iter().map(|(name, _)| name.clone()).collect(),
             Some(wanted) => self.select(&format!("{key}.sources"), wanted, sources),
         };
         let mut formats = Vec::new();
@@ -314,7 +328,7 @@ impl Validator<'_> {
         &mut self,
         key: &str,
         wanted: &[Spanned<String>],
-        sources: &[SourceConfig],
+        sources: &[(String, Vec<String>)],
     ) -> Vec<String> {
         let mut picked: HashSet<&str> = HashSet::new();
         for entry in wanted {
@@ -322,14 +336,14 @@ impl Validator<'_> {
             if let Some(tag) = text.strip_prefix("tag:") {
                 let tagged: Vec<&str> = sources
                     .iter()
-                    .filter(|s| s.tags.iter().any(|t| t == tag))
-                    .map(|s| s.name.as_str())
+                    .filter(|(_, tags)| tags.iter().any(|t| t == tag))
+                    .map(|(name, _)| name.as_str())
                     .collect();
                 if tagged.is_empty() {
                     self.at(entry, key, format!("no source has the tag {tag:?}"));
                 }
                 picked.extend(tagged);
-            } else if sources.iter().any(|s| &s.name == text) {
+            } else if sources.iter().any(|(name, _)| name == text) {
                 picked.insert(text);
             } else {
                 self.at(
@@ -340,11 +354,13 @@ impl Validator<'_> {
             }
         }
         // Config order, not the order of the list, so output does not depend on how it is written.
-        sources
+        let mut names: Vec<String> = sources
             .iter()
-            .filter(|s| picked.contains(s.name.as_str()))
-            .map(|s| s.name.clone())
-            .collect()
+            .filter(|(name, _)| picked.contains(name.as_str()))
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.dedup();
+        names
     }
 
     fn name(&mut self, key: &str, name: &Spanned<String>) -> bool {
