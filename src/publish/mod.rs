@@ -10,6 +10,7 @@
 //! passes paths to [`write_if_changed`]).
 
 pub mod atom;
+pub mod feeds;
 #[cfg(test)]
 mod golden;
 pub mod json;

@@ -1,0 +1,121 @@
+//! Publishing every `[[feed]]` of a config from the store: pipeline → render → write, then
+//! `index.opml`. Shared by `once` and the daemon.
+//!
+//! A file is rewritten only when its bytes change, and the bytes depend only on the items
+//! (no clock), so publishing twice with nothing new touches nothing.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use super::{Channel, opml, render, write::write_if_changed};
+use crate::config::{Config, FeedConfig};
+use crate::pipeline::Collector;
+use crate::store::Store;
+
+/// File name of the OPML index in `output_dir`.
+pub const INDEX: &str = "index.opml";
+
+/// What publishing did to one file.
+#[derive(Debug)]
+pub struct Written {
+    pub path: PathBuf,
+    /// Whether the file changed (false: it already held these bytes).
+    pub changed: bool,
+    /// Items in it (0 for the index).
+    pub items: usize,
+}
+
+/// Publishes `feeds` (all of the config's when `None`) and the index; returns every file it
+/// considered. One feed failing to write does not stop the others: the first error is
+/// returned after all were tried.
+pub fn publish(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    only: Option<&[String]>,
+) -> anyhow::Result<Vec<Written>> {
+    let dir = &config.daemon.output_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output_dir {}", dir.display()))?;
+    let mut written = Vec::new();
+    let mut first_error = None;
+    let wanted = config
+        .feeds
+        .iter()
+        .filter(|f| only.is_none_or(|names| names.contains(&f.name)));
+    for feed in wanted {
+        match publish_feed(config, feed, store, now) {
+            Ok(files) => written.extend(files),
+            Err(e) => {
+                let e = e.context(format!("feed {:?}", feed.name));
+                tracing::error!(feed = %feed.name, error = %format!("{e:#}"), "Cannot publish feed.");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let feeds: Vec<opml::OpmlFeed> = config
+        .feeds
+        .iter()
+        .map(|f| opml::OpmlFeed {
+            name: &f.name,
+            title: &f.title,
+            formats: &f.formats,
+        })
+        .collect();
+    let index = opml::render(
+        &config.daemon.title,
+        config.daemon.base_url.as_ref(),
+        &feeds,
+    );
+    let path = dir.join(INDEX);
+    let changed = write_if_changed(&path, index.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    written.push(Written {
+        path,
+        changed,
+        items: 0,
+    });
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+fn publish_feed(
+    config: &Config,
+    feed: &FeedConfig,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Written>> {
+    let mut collector = Collector::new(feed, now);
+    store.scan(&feed.sources, collector.since(), |item| {
+        collector.offer(item)
+    })?;
+    let items = collector.finish();
+    let channel = Channel {
+        name: &feed.name,
+        title: &feed.title,
+        description: feed.description.as_deref(),
+        link: feed.link.as_deref(),
+        base_url: config.daemon.base_url.as_ref(),
+    };
+    let mut written = Vec::new();
+    for &format in &feed.formats {
+        let bytes = render(format, &channel, &items);
+        let path = config
+            .daemon
+            .output_dir
+            .join(format!("{}.{}", feed.name, format.extension()));
+        let changed = write_if_changed(&path, bytes.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        tracing::debug!(feed = %feed.name, path = %path.display(), changed, items = items.len(), "Rendered feed.");
+        written.push(Written {
+            path,
+            changed,
+            items: items.len(),
+        });
+    }
+    Ok(written)
+}
