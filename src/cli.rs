@@ -1,6 +1,69 @@
-//! cli (to be written).
+//! The command line: arguments, logging to stderr, and the exit code.
+//!
+//! Parsing only: each subcommand's work lives in its own module under [`crate::cmd`].
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+/// syndic turns feeds into merged RSS, Atom and JSON feeds.
+#[derive(Debug, Parser)]
+#[command(name = "syndic", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file [default: $SYNDIC_CONFIG, else ./syndic.toml, else /etc/syndic/syndic.toml]
+    #[arg(short, long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Poll every source once, publish, exit: 0 all ok, 1 some source failed, 2 config error
+    Once,
+    /// Validate the config and print every problem: 0 valid, 2 not
+    Check,
+    /// Fetch and parse one source (a configured NAME, a URL or a PATH) without touching the store
+    Preview {
+        /// A source name from the config, an http(s) URL, or a file path
+        target: String,
+        /// Print a JSON Feed 1.1 document instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per-source health from the store: last fetch, HTTP status, last error, items
+    Status,
+}
 
 /// Runs the command line and returns the process exit code.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(cmd::EXIT_FAILED);
+        }
+    };
+    ExitCode::from(runtime.block_on(cmd::run(cli)))
+}
+
+/// Logs go to stderr (journald picks them up); `RUST_LOG` filters, default `info`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
 }

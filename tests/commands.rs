@@ -1,0 +1,204 @@
+//! `check`, `preview` and `status` as a user runs them, and config errors: exit codes, and
+//! every problem named with its line.
+
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{Site, fixture, syndic_in};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_config_exits_2_and_names_every_problem_with_its_line() {
+    let site = Site::new(
+        r#"[daemon]
+concurency = 4
+
+[[source]]
+name = "a"
+url = "https://a.example/feed.xml"
+schedule = "*/5 * * *"
+
+[[feed]]
+name = "f"
+sources = ["a", "b"]
+include = ["(?i)korea["]
+"#,
+    );
+    for command in ["check", "once", "status"] {
+        let run = site.syndic(&[command]).await;
+        assert_eq!(run.code, 2, "{command}: {run:?}");
+        for (line, key) in [
+            (2, "daemon.concurency"),
+            (7, "source \"a\".schedule"),
+            (11, "feed \"f\".sources"),
+            (12, "feed \"f\".include"),
+        ] {
+            let wanted = format!("syndic.toml:{line}:");
+            assert!(
+                run.stderr
+                    .lines()
+                    .any(|l| l.contains(&wanted) && l.contains(key)),
+                "{command}: no problem at line {line} for {key}:\n{}",
+                run.stderr
+            );
+        }
+        assert!(run.stderr.contains("has 4 problems"), "{}", run.stderr);
+    }
+    assert!(
+        !site.dir.path().join("public").exists(),
+        "nothing was published"
+    );
+    assert!(
+        !site.dir.path().join("state").exists(),
+        "no store was created"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_accepts_the_shipped_configs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for config in ["config/example.toml", "config/demo.toml"] {
+        let run = syndic_in(root, &["check", "-c", config]).await;
+        assert_eq!(run.code, 0, "{config}: {run:?}");
+        assert!(run.stdout.contains("ok"), "{}", run.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_lookup_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // No -c, no $SYNDIC_CONFIG, no ./syndic.toml (and, on a test machine, no /etc one).
+    if !std::path::Path::new("/etc/syndic/syndic.toml").exists() {
+        let run = syndic_in(dir.path(), &["check"]).await;
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.contains("no config file"), "{}", run.stderr);
+    }
+    std::fs::write(dir.path().join("syndic.toml"), "").unwrap();
+    let run = syndic_in(dir.path(), &["check"]).await;
+    assert_eq!(run.code, 0, "./syndic.toml is found: {run:?}");
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .arg("check")
+        .current_dir(dir.path())
+        .env("SYNDIC_CONFIG", dir.path().join("elsewhere.toml"))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "$SYNDIC_CONFIG wins over ./syndic.toml"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("elsewhere.toml"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preview_a_url_or_a_path_needs_no_config_and_writes_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(path("/alpha.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/alpha.rss")))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/alpha.rss", server.uri());
+
+    let table = syndic_in(dir.path(), &["preview", &url]).await;
+    assert_eq!(table.code, 0, "{table:?}");
+    assert!(
+        table.stdout.contains("Alpha News — RSS 2.0, 3 items"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("2026-03-03 10:00  Alpha two"),
+        "{}",
+        table.stdout
+    );
+
+    let json = syndic_in(dir.path(), &["preview", &url, "--json"]).await;
+    assert_eq!(json.code, 0, "{json:?}");
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
+    assert_eq!(doc["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(doc["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(doc["items"][0]["title"], "Alpha one", "document order");
+    assert_eq!(doc["items"][0]["id"], "https://alpha.example/one");
+
+    let file = dir.path().join("beta.atom");
+    std::fs::write(&file, fixture("http/beta.atom")).unwrap();
+    let run = syndic_in(dir.path(), &["preview", "beta.atom"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("Beta Journal — Atom 1.0, 2 items"),
+        "{}",
+        run.stdout
+    );
+
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "preview wrote nothing but the file we put there"
+    );
+
+    let missing = syndic_in(dir.path(), &["preview", "nothing-here"]).await;
+    assert_eq!(missing.code, 2);
+    let broken = syndic_in(
+        dir.path(),
+        &["preview", &format!("{}/missing", server.uri())],
+    )
+    .await;
+    assert_eq!(broken.code, 1);
+    assert!(broken.stderr.contains("HTTP 404"), "{}", broken.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preview_a_configured_source_by_name_leaves_the_store_alone() {
+    let server = MockServer::start().await;
+    Mock::given(path("/beta.atom"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/beta.atom")))
+        .mount(&server)
+        .await;
+    let site = Site::new(&format!(
+        "[[source]]\nname = \"beta\"\nurl = \"{}/beta.atom\"\n",
+        server.uri()
+    ));
+    let run = site.syndic(&["preview", "beta"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("Beta own"), "{}", run.stdout);
+    assert!(!site.dir.path().join("state").exists());
+    let status = site.syndic(&["status"]).await;
+    assert!(
+        status.stdout.contains("nothing has been polled"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_each_source_after_a_run() {
+    let server = MockServer::start().await;
+    Mock::given(path("/alpha.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/alpha.rss")))
+        .mount(&server)
+        .await;
+    let site = Site::new(&format!(
+        "[[source]]\nname = \"alpha\"\nurl = \"{0}/alpha.rss\"\n\n[[source]]\nname = \"gone\"\nurl = \"{0}/gone\"\n",
+        server.uri()
+    ));
+    assert_eq!(site.syndic(&["once"]).await.code, 1);
+    let status = site.syndic(&["status"]).await;
+    assert_eq!(status.code, 0);
+    let alpha = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("alpha"))
+        .unwrap();
+    let gone = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("gone"))
+        .unwrap();
+    let columns = |l: &str| l.split_whitespace().map(String::from).collect::<Vec<_>>();
+    assert_eq!(&columns(alpha)[3..6], ["200", "3", "0"], "{alpha}");
+    assert_eq!(&columns(gone)[3..6], ["404", "0", "1"], "{gone}");
+    assert!(gone.ends_with("HTTP 404"), "{gone}");
+}

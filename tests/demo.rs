@@ -1,0 +1,172 @@
+//! The shipped demo (`config/demo.toml`), run from a copy of the repository's `config/`: it
+//! publishes every promised file, a second run changes no byte, and Python feedparser reads
+//! the RSS and Atom files with `bozo` false and the same ids, titles and links we wrote.
+
+use std::path::Path;
+use std::process::Command;
+
+use url::Url;
+
+use crate::support::syndic_in;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+const OUTPUTS: [&str; 7] = [
+    "all.rss",
+    "all.atom",
+    "all.json",
+    "harbour.rss",
+    "harbour.atom",
+    "podcasts.rss",
+    "index.opml",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_publishes_everything_and_a_rerun_changes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        &root.path().join("config"),
+    );
+    let first = syndic_in(root.path(), &["once", "-c", "config/demo.toml"]).await;
+    assert_eq!(first.code, 0, "{first:?}");
+    let public = root.path().join("public");
+    let before: Vec<Vec<u8>> = OUTPUTS
+        .iter()
+        .map(|f| std::fs::read(public.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))
+        .collect();
+
+    let second = syndic_in(root.path(), &["once", "-c", "config/demo.toml"]).await;
+    assert_eq!(second.code, 0, "{second:?}");
+    for (file, bytes) in OUTPUTS.iter().zip(&before) {
+        assert_eq!(
+            &std::fs::read(public.join(file)).unwrap(),
+            bytes,
+            "{file} changed"
+        );
+    }
+
+    let base = Url::parse("https://feeds.example.org/").unwrap();
+    let all = syndic::source::feed::parse(&before[0], None, &base).unwrap();
+    let titles: Vec<&str> = all
+        .entries
+        .iter()
+        .filter_map(|e| e.title.as_deref())
+        .collect();
+    assert_eq!(
+        titles
+            .iter()
+            .filter(|t| **t == "Release 4.2: faster start-up, fewer surprises")
+            .count(),
+        1,
+        "the story in two sources appears once: {titles:?}"
+    );
+    assert!(
+        titles.contains(&"Berth 7 closed for dredging"),
+        "undated items: {titles:?}"
+    );
+    let podcast = all
+        .entries
+        .iter()
+        .find(|e| e.title.as_deref() == Some("Episode 12: The crane operators"))
+        .unwrap();
+    assert_eq!(
+        podcast.enclosures[0].url,
+        "https://radio.harbour.example/audio/12.mp3"
+    );
+    assert_eq!(podcast.enclosures[0].length, Some(38_462_117));
+    let cafe = all
+        .entries
+        .iter()
+        .find(|e| e.title.as_deref() == Some("Pilot boarding point moved 0.5 nm north"))
+        .unwrap();
+    assert!(
+        cafe.summary.as_deref().unwrap().contains("Café"),
+        "ISO-8859-1 decoded"
+    );
+
+    feedparser_agrees(&public, &all);
+}
+
+/// Python feedparser must read every RSS and Atom output with bozo false, and see the ids,
+/// titles and links syndic's own parser sees.
+fn feedparser_agrees(public: &Path, all: &syndic::source::feed::Document) {
+    let available = Command::new("python3")
+        .args(["-c", "import feedparser"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must have Python feedparser (.ci/run installs it)"
+        );
+        eprintln!("skipped: Python feedparser not installed (pip install feedparser)");
+        return;
+    }
+    let script = r#"
+import feedparser, json, sys
+out = {}
+for path in sys.argv[1:]:
+    d = feedparser.parse(path)
+    out[path] = {"bozo": int(bool(d.bozo)), "error": str(d.get("bozo_exception", "")),
+                 "entries": [[e.get("id"), e.get("title"), e.get("link")] for e in d.entries]}
+print(json.dumps(out))
+"#;
+    let files: Vec<String> = OUTPUTS
+        .iter()
+        .filter(|f| f.ends_with(".rss") || f.ends_with(".atom"))
+        .map(|f| public.join(f).to_string_lossy().into_owned())
+        .collect();
+    let output = Command::new("python3")
+        .args(["-c", script])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for file in &files {
+        let result = &report[file];
+        assert_eq!(result["bozo"], 0, "{file}: {}", result["error"]);
+    }
+    for file in [&files[0], &files[1]] {
+        let seen: Vec<Vec<String>> = report[file]["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                e.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .collect();
+        let ours: Vec<Vec<String>> = all
+            .entries
+            .iter()
+            .map(|e| {
+                vec![
+                    e.id.clone().unwrap_or_default(),
+                    e.title.clone().unwrap_or_default(),
+                    e.link.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        assert_eq!(seen, ours, "{file}: feedparser sees other entries");
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the `syndic` binary against fixtures served from 127.0.0.1:0.
+//! One binary, a module per area; helpers in `support/`.
+
+mod support;
+
+mod bad_input;
+mod commands;
+mod demo;
+mod pipeline;
