@@ -6,4 +6,5 @@ mod support;
 mod bad_input;
 mod commands;
 mod demo;
+mod fetch;
 mod pipeline;
