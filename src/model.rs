@@ -78,6 +78,25 @@ pub struct Enclosure {
 }
 
 impl Item {
+    /// An item with only its identity and first-seen time; every other field empty.
+    pub fn new(source: &str, id: &str, first_seen: DateTime<Utc>) -> Item {
+        Item {
+            id: id.to_owned(),
+            source: source.to_owned(),
+            title: None,
+            link: None,
+            authors: Vec::new(),
+            published: None,
+            updated: None,
+            summary: None,
+            content: None,
+            categories: Vec::new(),
+            enclosures: Vec::new(),
+            image: None,
+            first_seen,
+        }
+    }
+
     /// The date the item is sorted and filtered by: published, else updated, else first seen.
     pub fn date(&self) -> DateTime<Utc> {
         self.published.or(self.updated).unwrap_or(self.first_seen)

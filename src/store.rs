@@ -355,19 +355,10 @@ mod tests {
 
     fn item(id: &str, published: Option<u32>, seen: u32) -> Item {
         Item {
-            id: id.into(),
-            source: "s".into(),
             title: Some(format!("title {id}")),
             link: Some(format!("https://example.org/{id}")),
-            authors: vec![],
             published: published.map(at),
-            updated: None,
-            summary: None,
-            content: None,
-            categories: vec![],
-            enclosures: vec![],
-            image: None,
-            first_seen: at(seen),
+            ..Item::new("s", id, at(seen))
         }
     }
 

@@ -108,19 +108,10 @@ pub(crate) mod tests {
 
     pub(crate) fn item(source: &str, id: &str, published: u32, seen: u32) -> Item {
         Item {
-            id: id.into(),
-            source: source.into(),
             title: Some(format!("story {id}")),
             link: Some(format!("https://{source}.example/{id}")),
-            authors: vec![],
             published: Some(day(published)),
-            updated: None,
-            summary: None,
-            content: None,
-            categories: vec![],
-            enclosures: vec![],
-            image: None,
-            first_seen: day(seen),
+            ..Item::new(source, id, day(seen))
         }
     }
 

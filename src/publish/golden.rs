@@ -33,21 +33,7 @@ pub fn channel() -> Channel<'static> {
 
 /// An item with nothing but an id.
 pub fn minimal(id: &str) -> Item {
-    Item {
-        id: id.to_owned(),
-        source: "test".to_owned(),
-        title: None,
-        link: None,
-        authors: vec![],
-        published: None,
-        updated: None,
-        summary: None,
-        content: None,
-        categories: vec![],
-        enclosures: vec![],
-        image: None,
-        first_seen: at(2024, 1, 1, 0, 0, 0),
-    }
+    Item::new("test", id, at(2024, 1, 1, 0, 0, 0))
 }
 
 /// The golden set, newest first by [`Item::date`], as the pipeline hands it over.
