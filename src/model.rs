@@ -27,12 +27,13 @@ pub struct Item {
     /// In: RSS `author`/`dc:creator`, Atom `author`, JSON `authors`. Out: RSS `dc:creator`
     /// (and `author` when there is an email), Atom `author`, JSON `authors`.
     pub authors: Vec<Person>,
-    /// UTC. In: RSS `pubDate`/`dc:date`, Atom `published` (`issued` in 0.3), JSON
-    /// `date_published`. Out: RSS `pubDate`, Atom `published`, JSON `date_published`.
+    /// UTC; what the item is sorted and filtered by. In: RSS `pubDate`/`dc:date`, Atom
+    /// `published` (`issued` in 0.3), JSON `date_published`; when a source gives only an
+    /// update date, that. Out: RSS `pubDate`, Atom `published`, JSON `date_published`.
     pub published: Option<DateTime<Utc>>,
     /// UTC. In: Atom `updated` (`modified` in 0.3), `dc:modified`, JSON `date_modified`; set
-    /// to the poll time when a stored item's content changes. Out: Atom `updated`, JSON
-    /// `date_modified`.
+    /// to the poll time when a stored item's content changes. Never moves the item: see
+    /// [`Item::date`]. Out: Atom `updated`, JSON `date_modified`.
     pub updated: Option<DateTime<Utc>>,
     /// Sanitised HTML with absolute URLs. In: RSS `description`, Atom `summary`, JSON
     /// `summary`/`content_text`. Out: RSS `description`, Atom `summary type="html"`, JSON
@@ -97,9 +98,11 @@ impl Item {
         }
     }
 
-    /// The date the item is sorted and filtered by: published, else updated, else first seen.
+    /// The date the item is sorted and filtered by: published, else first seen. Not
+    /// `updated`, which moves when the content changes: an edit must not bring an old item
+    /// back to the top, nor an undated one to "now".
     pub fn date(&self) -> DateTime<Utc> {
-        self.published.or(self.updated).unwrap_or(self.first_seen)
+        self.published.unwrap_or(self.first_seen)
     }
 
     /// The date the item last changed: updated, else [`Item::date`].

@@ -459,6 +459,38 @@ mod tests {
     }
 
     #[test]
+    fn an_edited_undated_item_keeps_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .record_poll("s", &poll(1, Some(&[item("a", None, 1)]), None))
+            .unwrap();
+        let mut edited = item("a", None, 5);
+        edited.summary = Some("now with a summary".into());
+        store
+            .record_poll("s", &poll(5, Some(&[edited]), None))
+            .unwrap();
+        let mut stored = None;
+        store
+            .scan(&["s".into()], None, |i| {
+                stored = Some(i);
+                ControlFlow::Break(())
+            })
+            .unwrap();
+        let stored = stored.unwrap();
+        assert_eq!(stored.updated, Some(at(5)), "the edit is dated");
+        assert_eq!(stored.date(), at(1), "but the item stays where it was");
+        let mut recent = 0;
+        store
+            .scan(&["s".into()], Some(at(2)), |_| {
+                recent += 1;
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(recent, 0, "its sort date did not move either");
+    }
+
+    #[test]
     fn dropped_items_stay_until_retention_but_the_newest_are_kept() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();

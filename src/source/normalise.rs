@@ -126,7 +126,10 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
         title,
         link,
         authors: e.authors.iter().take(MAX_LIST).filter_map(person).collect(),
-        published: e.published,
+        // An entry dated only by `updated` (common in Atom) is published then: the item is
+        // sorted by `published` alone, so that a later edit (which moves `updated`) never
+        // moves it.
+        published: e.published.or(e.updated),
         updated: e.updated,
         summary,
         content,
