@@ -42,7 +42,9 @@ const MIGRATIONS: &[&str] = &["
         data       TEXT NOT NULL,       -- the Item, as JSON
         UNIQUE (source, id)
     );
-    CREATE INDEX items_by_date ON items (sort_date DESC);
+    -- Publishing walks this index in order and stops at a feed's limit: it holds every
+    -- ORDER BY term, so no row is sorted.
+    CREATE INDEX items_by_date ON items (sort_date DESC, first_seen, source, id);
     CREATE INDEX items_by_source_date ON items (source, sort_date DESC);
 "];
 
@@ -63,6 +65,9 @@ pub struct Poll<'a> {
     pub retain: Duration,
     /// …except this many of the source's newest.
     pub keep_newest: usize,
+    /// Something wrong with what the source sent that did not stop it being read (a
+    /// malformed document read in part): kept as the source's last error.
+    pub warning: Option<&'a str>,
 }
 
 /// What a poll changed in the store.
@@ -71,12 +76,6 @@ pub struct Changes {
     pub new: usize,
     pub updated: usize,
     pub removed: usize,
-}
-
-impl Changes {
-    pub fn any(&self) -> bool {
-        self.new + self.updated + self.removed > 0
-    }
 }
 
 /// A source's row, for `status` and for conditional GET.
@@ -186,6 +185,15 @@ impl Store {
         let now = poll.now.timestamp();
         let tx = self.conn.transaction()?;
         let mut changes = Changes::default();
+        if poll.items.is_none() {
+            // Not modified: what was listed last time is listed still, so retention must
+            // not age it.
+            tx.execute(
+                "UPDATE items SET last_seen = ?2 WHERE source = ?1
+                   AND last_seen = (SELECT max(last_seen) FROM items WHERE source = ?1)",
+                params![source, now],
+            )?;
+        }
         if let Some(items) = poll.items {
             let mut find = tx.prepare_cached(
                 "SELECT first_seen, hash, data FROM items WHERE source = ?1 AND id = ?2",
@@ -256,11 +264,11 @@ impl Store {
         tx.execute(
             "INSERT INTO sources (name, etag, last_modified, last_fetch, last_success, last_status,
                                   last_error, failures)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5, NULL, 0)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?7, 0)
              ON CONFLICT (name) DO UPDATE SET
                  etag = CASE WHEN ?6 THEN excluded.etag ELSE etag END,
                  last_modified = CASE WHEN ?6 THEN excluded.last_modified ELSE last_modified END,
-                 last_fetch = ?4, last_success = ?4, last_status = ?5, last_error = NULL,
+                 last_fetch = ?4, last_success = ?4, last_status = ?5, last_error = ?7,
                  failures = 0",
             params![
                 source,
@@ -268,7 +276,8 @@ impl Store {
                 poll.validators.and_then(|v| v.last_modified.as_deref()),
                 now,
                 poll.status,
-                poll.validators.is_some()
+                poll.validators.is_some(),
+                poll.warning
             ],
         )?;
         tx.commit()?;
@@ -303,11 +312,7 @@ impl Store {
         since: Option<DateTime<Utc>>,
         mut visit: impl FnMut(Item) -> ControlFlow<()>,
     ) -> anyhow::Result<()> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT data FROM items
-             WHERE source IN (SELECT value FROM json_each(?1)) AND sort_date >= ?2
-             ORDER BY sort_date DESC, first_seen, source, id",
-        )?;
+        let mut stmt = self.conn.prepare_cached(SCAN_SQL)?;
         let names = serde_json::to_string(sources)?;
         let mut rows = stmt.query(params![names, since.map_or(i64::MIN, |d| d.timestamp())])?;
         while let Some(row) = rows.next()? {
@@ -321,6 +326,12 @@ impl Store {
         Ok(())
     }
 }
+
+/// The rows of some sources, newest first. `INDEXED BY` keeps SQLite from choosing the
+/// per-source index, which would make it sort every selected row before returning the first.
+const SCAN_SQL: &str = "SELECT data FROM items INDEXED BY items_by_date
+     WHERE source IN (SELECT value FROM json_each(?1)) AND sort_date >= ?2
+     ORDER BY sort_date DESC, first_seen, source, id";
 
 /// Identifies an item's content as its source gave it, to tell a changed item from a
 /// re-listed one.
@@ -374,6 +385,7 @@ mod tests {
             validators,
             retain: Duration::from_secs(10 * 86_400),
             keep_newest: 2,
+            warning: None,
         }
     }
 
@@ -410,7 +422,7 @@ mod tests {
         let changes = store
             .record_poll("s", &poll(2, Some(&again), None))
             .unwrap();
-        assert!(!changes.any());
+        assert_eq!(changes, Changes::default());
         let mut stored = Vec::new();
         store
             .scan(&["s".into()], None, |i| {
@@ -455,7 +467,7 @@ mod tests {
         let changes = store
             .record_poll("s", &poll(4, Some(&[changed]), None))
             .unwrap();
-        assert!(!changes.any());
+        assert_eq!(changes, Changes::default());
     }
 
     #[test]
@@ -507,6 +519,63 @@ mod tests {
         let changes = store.record_poll("s", &poll(20, Some(&[]), None)).unwrap();
         assert_eq!(changes.removed, 1);
         assert_eq!(ids(&store), ["old3", "old2"]);
+    }
+
+    #[test]
+    fn not_modified_keeps_listed_items_from_ageing_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let listed = [
+            item("a", Some(1), 1),
+            item("b", Some(2), 1),
+            item("c", Some(3), 1),
+        ];
+        store
+            .record_poll("s", &poll(1, Some(&listed[..]), None))
+            .unwrap();
+        store
+            .record_poll("s", &poll(2, Some(&listed[1..]), None))
+            .unwrap();
+        // Then 304 after 304, for longer than retention (10 days).
+        for day in [8, 15, 22] {
+            store.record_poll("s", &poll(day, None, None)).unwrap();
+        }
+        // "a" was dropped at day 2 and is past retention; "b" and "c" are still listed.
+        // With keep_newest at 0, only their being listed keeps them.
+        let mut p = poll(23, None, None);
+        p.keep_newest = 0;
+        store.record_poll("s", &p).unwrap();
+        assert_eq!(ids(&store), ["c", "b"]);
+    }
+
+    #[test]
+    fn a_warning_is_kept_as_the_last_error_without_counting_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut p = poll(1, Some(&[]), None);
+        p.warning = Some("malformed XML at line 9");
+        store.record_poll("s", &p).unwrap();
+        let state = store.source_state("s").unwrap();
+        assert_eq!(state.last_error.as_deref(), Some("malformed XML at line 9"));
+        assert_eq!(state.failures, 0);
+        store.record_poll("s", &poll(2, Some(&[]), None)).unwrap();
+        assert_eq!(store.source_state("s").unwrap().last_error, None);
+    }
+
+    #[test]
+    fn publishing_walks_the_date_index_without_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {SCAN_SQL}"))
+            .unwrap()
+            .query_map(params!["[\"s\"]", 0], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|l| l.contains("items_by_date")), "{plan:?}");
+        assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:?}");
     }
 
     #[test]

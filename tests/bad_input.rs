@@ -7,7 +7,7 @@ use url::Url;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Site, endless_server, fixture, silent_server};
+use crate::support::{Site, assert_valid_output, endless_server, fixture, silent_server};
 
 const FILES: [&str; 4] = ["merged.rss", "merged.atom", "merged.json", "index.opml"];
 
@@ -20,16 +20,11 @@ fn config(good: &str, victim: &str, extra_daemon: &str) -> String {
     )
 }
 
-/// Titles in a published file, read back with syndic's own parser (which fails the test if
-/// the file does not parse).
+/// Titles in a published file, after checking it with strict parsers.
 fn titles(site: &Site, file: &str) -> Vec<String> {
     let bytes = std::fs::read(site.public(file)).unwrap();
+    assert_valid_output(file, &bytes);
     if file.ends_with(".opml") {
-        let text = String::from_utf8(bytes).unwrap();
-        assert!(
-            text.starts_with("<?xml") && text.trim_end().ends_with("</opml>"),
-            "{text}"
-        );
         return vec![];
     }
     let base = Url::parse("https://feeds.example.org/").unwrap();
@@ -41,13 +36,13 @@ fn titles(site: &Site, file: &str) -> Vec<String> {
         .collect()
 }
 
-/// First run: the victim serves a good Atom feed. Second run: the victim is `bad_url`.
-/// Returns the second run's stderr and `status` output after checking the promises.
+/// First run: the victim serves a good Atom feed. Second run: the victim is `bad_url`, and
+/// the good source has a new story, so every output is written again.
 async fn fails_but_keeps_everything(bad_url: &str, cause: &str) {
     let server = MockServer::start().await;
-    Mock::given(path("/good.rss"))
+    let good_v1 = Mock::given(path("/good.rss"))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/alpha.rss")))
-        .mount(&server)
+        .mount_as_scoped(&server)
         .await;
     Mock::given(path("/victim.atom"))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/beta.atom")))
@@ -58,8 +53,19 @@ async fn fails_but_keeps_everything(bad_url: &str, cause: &str) {
     let first = site.syndic(&["once"]).await;
     assert_eq!(first.code, 0, "{first:?}");
 
+    let before = std::fs::read(site.public("merged.rss")).unwrap();
+    drop(good_v1);
+    Mock::given(path("/good.rss"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/alpha-later.rss")))
+        .mount(&server)
+        .await;
     site.write_config(&config(&good, bad_url, ""));
     let second = site.syndic(&["once"]).await;
+    assert_ne!(
+        std::fs::read(site.public("merged.rss")).unwrap(),
+        before,
+        "the second run published again"
+    );
     assert_eq!(
         second.code, 1,
         "once exits 1 when a source fails: {second:?}"
@@ -79,7 +85,7 @@ async fn fails_but_keeps_everything(bad_url: &str, cause: &str) {
         if file.ends_with(".opml") {
             continue;
         }
-        for kept in ["Alpha one", "Beta own", "The shared story"] {
+        for kept in ["Alpha one", "Alpha three", "Beta own", "The shared story"] {
             assert!(
                 titles.iter().any(|t| t == kept),
                 "{file} lost {kept:?}: {titles:?}"
@@ -113,6 +119,37 @@ async fn malformed_xml() {
     let body = b"<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Broken</title>\n<item><title>One</title";
     let (_server, url) = serving(ResponseTemplate::new(200).set_body_bytes(body.to_vec())).await;
     fails_but_keeps_everything(&url, "malformed XML at line 3, column 17").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_xml_read_in_part_keeps_what_it_read_and_still_fails() {
+    // Two whole items, then the download breaks off inside the third.
+    let body = b"<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Partly</title>\n\
+        <item><title>Partly one</title><link>https://partly.example/1</link></item>\n\
+        <item><title>Partly two</title><link>https://partly.example/2</link></item>\n\
+        <item><title>Partly th";
+    let (_server, url) = serving(ResponseTemplate::new(200).set_body_bytes(body.to_vec())).await;
+    fails_but_keeps_everything(&url, "malformed XML at line 5, column 23").await;
+
+    // Alone, to see what was kept: the two whole items, published, and the cause in status.
+    let server = MockServer::start().await;
+    Mock::given(path("/partly"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(body.to_vec()))
+        .mount(&server)
+        .await;
+    let site = Site::new(&format!(
+        "[[source]]\nname = \"partly\"\nurl = \"{}/partly\"\n\n[[feed]]\nname = \"merged\"\n",
+        server.uri()
+    ));
+    let run = site.syndic(&["once"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(titles(&site, "merged.rss"), ["Partly one", "Partly two"]);
+    let status = site.syndic(&["status"]).await;
+    assert!(
+        status.stdout.contains("kept the 2 entries before it"),
+        "{}",
+        status.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

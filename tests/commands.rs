@@ -141,6 +141,20 @@ async fn preview_a_url_or_a_path_needs_no_config_and_writes_nothing() {
 
     let missing = syndic_in(dir.path(), &["preview", "nothing-here"]).await;
     assert_eq!(missing.code, 2);
+
+    // A broken ./syndic.toml that nobody asked for does not stop a preview of a URL…
+    std::fs::write(dir.path().join("syndic.toml"), "bogus = 1\n").unwrap();
+    let ignored = syndic_in(dir.path(), &["preview", &url]).await;
+    assert_eq!(ignored.code, 0, "{ignored:?}");
+    assert!(
+        ignored.stderr.contains("warning: ignoring the config"),
+        "{}",
+        ignored.stderr
+    );
+    // …but one named with -c does.
+    let named = syndic_in(dir.path(), &["preview", &url, "-c", "syndic.toml"]).await;
+    assert_eq!(named.code, 2, "{named:?}");
+    std::fs::remove_file(dir.path().join("syndic.toml")).unwrap();
     let broken = syndic_in(
         dir.path(),
         &["preview", &format!("{}/missing", server.uri())],

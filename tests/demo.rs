@@ -1,13 +1,15 @@
 //! The shipped demo (`config/demo.toml`), run from a copy of the repository's `config/`: it
-//! publishes every promised file, a second run changes no byte, and Python feedparser reads
-//! the RSS and Atom files with `bozo` false and the same ids, titles and links we wrote.
+//! publishes every promised file, each valid to strict parsers, a second run changes no
+//! byte, and Python feedparser reads the RSS and Atom files with `bozo` false and the same
+//! ids, titles and links we wrote. (feedparser does not read JSON Feed; the JSON file is
+//! checked for the fields JSON Feed 1.1 requires.)
 
 use std::path::Path;
 use std::process::Command;
 
 use url::Url;
 
-use crate::support::syndic_in;
+use crate::support::{assert_valid_output, syndic_in};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -46,6 +48,10 @@ async fn the_demo_publishes_everything_and_a_rerun_changes_nothing() {
         .iter()
         .map(|f| std::fs::read(public.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))
         .collect();
+
+    for (file, bytes) in OUTPUTS.iter().zip(&before) {
+        assert_valid_output(file, bytes);
+    }
 
     let second = syndic_in(root.path(), &["once", "-c", "config/demo.toml"]).await;
     assert_eq!(second.code, 0, "{second:?}");

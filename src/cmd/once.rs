@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use tokio::task::JoinSet;
@@ -47,23 +47,33 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
         .collect();
 
     let mut tasks = JoinSet::new();
+    let mut task_sources = HashMap::new();
     for source in &config.sources {
         let validators = validators.remove(&source.name).unwrap_or_default();
-        let (fetcher, limits, source) = (fetcher.clone(), limits.clone(), source.clone());
-        tasks.spawn(async move {
-            let _permit = limits.acquire(&source.url).await;
+        let (fetcher, limits, task_source) = (fetcher.clone(), limits.clone(), source.clone());
+        let task = tasks.spawn(async move {
+            let _permit = limits.acquire(&task_source.url).await;
             let began = Instant::now();
-            let result = poll(&fetcher, &source.name, &source.url, &validators, now).await;
-            (source, result, began.elapsed())
+            let url = &task_source.url;
+            let result = poll(&fetcher, &task_source.name, url, &validators, now).await;
+            (result, began.elapsed())
         });
+        task_sources.insert(task.id(), source);
     }
 
     let mut failed = 0;
     let (mut new, mut updated) = (0, 0);
-    while let Some(joined) = tasks.join_next().await {
-        let (source, result, elapsed) = joined?;
+    while let Some(joined) = tasks.join_next_with_id().await {
+        // A poll that panicked (a bug) fails its source, not the run.
+        let (source, result, elapsed) = match joined {
+            Ok((id, (result, elapsed))) => (task_sources[&id], result, elapsed),
+            Err(e) => {
+                let internal = PollError::Internal(e.to_string());
+                (task_sources[&e.id()], Err(internal), Duration::ZERO)
+            }
+        };
         let ms = elapsed.as_millis() as u64;
-        match record(&mut store, &source, result, now) {
+        match record(&mut store, source, result, now) {
             Ok(Recorded { status, changes }) => {
                 new += changes.new;
                 updated += changes.updated;
@@ -77,7 +87,7 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
         }
     }
 
-    let written = publish(config, &store, now, None)?;
+    let written = publish(config, &store, now)?;
     let changed = written.iter().filter(|w| w.changed).count();
     info!(
         sources = config.sources.len(),
@@ -111,6 +121,7 @@ fn record(
         validators: None,
         retain: source.retain,
         keep_newest: KEEP_NEWEST,
+        warning: None,
     };
     match result {
         Ok(Polled::NotModified { status }) => {
@@ -125,14 +136,20 @@ fn record(
             warning,
             ..
         }) => {
-            if let Some(warning) = warning {
-                warn!(source = %source.name, url = %source.url, %warning, "Source is malformed; read what could be read.");
-            }
             poll.items = Some(&items);
             poll.status = status;
-            poll.validators = Some(&validators);
+            poll.warning = warning.as_deref();
+            // A document read only in part keeps the old validators, so the next poll
+            // fetches it again instead of being told it has not changed.
+            if warning.is_none() {
+                poll.validators = Some(&validators);
+            }
             let changes = store.record_poll(&source.name, &poll)?;
-            Ok(Recorded { status, changes })
+            match warning {
+                // The items read are kept, but the source is broken: say so, and fail.
+                Some(warning) => Err(anyhow::anyhow!(warning)),
+                None => Ok(Recorded { status, changes }),
+            }
         }
         Err(e) => {
             let message = e.to_string();

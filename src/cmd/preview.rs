@@ -8,7 +8,7 @@ use chrono::{SubsecRound, Utc};
 use url::Url;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, config_path};
-use crate::config::Config;
+use crate::config::{Config, file_url};
 use crate::model::Item;
 use crate::publish::{Channel, Format, render};
 use crate::source::http::{Fetcher, Validators};
@@ -50,7 +50,7 @@ pub async fn preview(explicit: Option<&Path>, target: &str, json: bool) -> u8 {
                     link: None,
                     base_url: None,
                 };
-                println!("{}", render(Format::Json, &channel, &items));
+                print!("{}", render(Format::Json, &channel, &items));
             } else {
                 print_table(&url, &title, &format.to_string(), &items);
             }
@@ -67,13 +67,21 @@ pub async fn preview(explicit: Option<&Path>, target: &str, json: bool) -> u8 {
     }
 }
 
-/// Works out what `target` names: a URL, a configured source, or a file. Returns the config
-/// whose limits apply (defaults when there is none), the name to use, and the URL.
+/// Works out what `target` names: a configured source, a URL, or a file. Returns the config
+/// whose limits apply (defaults when there is none), the name to use, and the URL. A config
+/// that was not asked for (found in the usual places) and does not load is ignored, with a
+/// warning, when the target is a URL or a file: those need no config.
 fn resolve(explicit: Option<&Path>, target: &str) -> Result<(Config, String, Url), String> {
+    let direct = direct_url(target);
     let found = match config_path(explicit) {
-        Ok(path) if explicit.is_some() || path.is_file() => {
-            Some(Config::load(&path).map_err(|e| e.to_string())?)
-        }
+        Ok(path) if explicit.is_some() || path.is_file() => match Config::load(&path) {
+            Ok(config) => Some(config),
+            Err(e) if explicit.is_some() || direct.is_none() => return Err(e.to_string()),
+            Err(e) => {
+                eprintln!("warning: ignoring the config: {e}");
+                None
+            }
+        },
         _ => None,
     };
     if let Some(config) = &found
@@ -81,27 +89,28 @@ fn resolve(explicit: Option<&Path>, target: &str) -> Result<(Config, String, Url
     {
         return Ok((config.clone(), source.name.clone(), source.url.clone()));
     }
+    let url = direct.ok_or_else(|| {
+        format!("{target:?} is neither a source in the config, a URL, nor an existing file")
+    })??;
     let config = match found {
         Some(config) => config,
         None => Config::parse("", Path::new("syndic.toml")).map_err(|e| e.to_string())?,
     };
+    Ok((config, "preview".into(), url))
+}
+
+/// The URL `target` names by itself, if it is a URL or an existing file.
+fn direct_url(target: &str) -> Option<Result<Url, String>> {
     if target.contains("://") {
-        let url = Url::parse(target).map_err(|e| format!("{target:?} is not a URL: {e}"))?;
-        if !matches!(url.scheme(), "http" | "https" | "file") {
-            return Err(format!("cannot fetch {:?} URLs", url.scheme()));
-        }
-        return Ok((config, "preview".into(), url));
+        let url = Url::parse(target).map_err(|e| format!("{target:?} is not a URL: {e}"));
+        return Some(url.and_then(|url| match url.scheme() {
+            "http" | "https" | "file" => Ok(url),
+            other => Err(format!("cannot fetch {other:?} URLs")),
+        }));
     }
-    let path = Path::new(target);
-    if path.is_file() {
-        let absolute = std::path::absolute(path).map_err(|e| format!("{target}: {e}"))?;
-        let url =
-            Url::from_file_path(&absolute).map_err(|()| format!("{target}: not a usable path"))?;
-        return Ok((config, "preview".into(), url));
-    }
-    Err(format!(
-        "{target:?} is neither a source in the config, a URL, nor an existing file"
-    ))
+    Path::new(target)
+        .is_file()
+        .then(|| file_url(Path::new(target)))
 }
 
 fn print_table(url: &Url, title: &str, format: &str, items: &[Item]) {

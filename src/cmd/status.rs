@@ -1,5 +1,6 @@
 //! `syndic status`: per-source health from the store — last fetch, HTTP status, items,
-//! consecutive failures, last error. Reads only; it never polls.
+//! consecutive failures, last error. It never polls and never creates a store (opening an
+//! existing one may bring its schema up to date).
 
 use chrono::{DateTime, Utc};
 

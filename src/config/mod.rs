@@ -110,6 +110,12 @@ impl Config {
     }
 }
 
+/// The `file://` URL of a path, made absolute against the working folder.
+pub fn file_url(path: &Path) -> Result<Url, String> {
+    let absolute = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Url::from_file_path(&absolute).map_err(|()| format!("{} is not a usable path", path.display()))
+}
+
 /// Why a config could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -222,6 +228,20 @@ mod tests {
                 _ => vec![],
             }
         };
+        // (table, key) of every `key = …` line with a comment line right above it.
+        let mut commented = Vec::new();
+        let mut table = "";
+        let mut previous = "";
+        for line in text.lines() {
+            if let Some(header) = line.strip_prefix('[') {
+                table = header.trim_matches(['[', ']']);
+            } else if let Some((key, _)) = line.split_once(" =")
+                && previous.starts_with('#')
+            {
+                commented.push((table.to_string(), key.to_string()));
+            }
+            previous = line;
+        }
         for (table, keys) in [
             ("daemon", fields::<RawDaemon>()),
             ("source", fields::<RawSource>()),
@@ -233,11 +253,10 @@ mod tests {
                     tables(table).iter().any(|t| t.contains_key(*key)),
                     "config/example.toml does not show {table}.{key}"
                 );
-                let lines: Vec<&str> = text.lines().collect();
-                let commented = lines
-                    .windows(2)
-                    .any(|w| w[0].starts_with('#') && w[1].starts_with(&format!("{key} =")));
-                assert!(commented, "{table}.{key} has no comment line above it");
+                assert!(
+                    commented.contains(&(table.to_string(), key.to_string())),
+                    "{table}.{key} has no comment line above it"
+                );
             }
         }
     }

@@ -5,7 +5,7 @@
 //! the others; when a key is unknown or mistyped it is reported, dropped, and the table is
 //! tried again, so one typo does not hide the next. Then every value is checked.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use url::Url;
 
 use super::raw::{RawDaemon, RawFeed, RawSource};
 use super::units::{parse_duration, parse_size};
-use super::{Config, Daemon, FeedConfig, Problem, Schedule, SourceConfig};
+use super::{Config, Daemon, FeedConfig, Problem, Schedule, SourceConfig, file_url};
 use crate::publish::Format;
 
 const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
@@ -70,17 +70,25 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<Problem>> 
             (s.name.get_ref().clone(), tags)
         })
         .collect();
+    let spans = |names: Vec<&Spanned<String>>| -> Vec<(String, usize)> {
+        names
+            .into_iter()
+            .map(|n| (n.get_ref().clone(), n.span().start))
+            .collect()
+    };
+    let source_names = spans(raw_sources.iter().map(|(_, s)| &s.name).collect());
+    let feed_names = spans(raw_feeds.iter().map(|(_, f)| &f.name).collect());
     let daemon = v.daemon(raw_daemon, &dir);
     let sources: Vec<SourceConfig> = raw_sources
         .into_iter()
         .filter_map(|(key, raw)| v.source(&key, raw, &daemon, &dir))
         .collect();
-    v.unique_names("source", sources.iter().map(|s| s.name.as_str()));
+    v.unique_names("source", &source_names);
     let feeds: Vec<FeedConfig> = raw_feeds
         .into_iter()
         .filter_map(|(key, raw)| v.feed(&key, raw, &catalogue))
         .collect();
-    v.unique_names("feed", feeds.iter().map(|f| f.name.as_str()));
+    v.unique_names("feed", &feed_names);
 
     v.problems.sort_by_key(|p| (p.line, p.column));
     if v.problems.is_empty() {
@@ -301,6 +309,15 @@ impl Validator<'_> {
                 }
             }
         }
+        if let Some(list) = &raw.formats
+            && list.is_empty()
+        {
+            self.problem(
+                raw.name.span().start,
+                &format!("{key}.formats"),
+                "is empty: list at least one of \"rss\", \"atom\", \"json\" (or leave it out for all three)".into(),
+            );
+        }
         let limit = self.count(&format!("{key}.limit"), raw.limit, DEFAULT_LIMIT);
         let max_age = raw
             .max_age
@@ -382,31 +399,18 @@ impl Validator<'_> {
         ok
     }
 
-    fn unique_names<'n>(&mut self, kind: &str, names: impl Iterator<Item = &'n str>) {
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for name in names {
-            *seen.entry(name).or_default() += 1;
-        }
-        let mut dups: Vec<&str> = seen
-            .into_iter()
-            .filter(|(_, n)| *n > 1)
-            .map(|(name, _)| name)
-            .collect();
-        dups.sort_unstable();
-        for name in dups {
-            // Point at the second definition: that is the one to rename.
-            let needle = format!("\"{name}\"");
-            let second = self
-                .text
-                .match_indices(&needle)
-                .filter(|(i, _)| self.text[..*i].trim_end().ends_with('='))
-                .nth(1)
-                .map_or(0, |(i, _)| i);
-            self.problem(
-                second,
-                &format!("{kind} \"{name}\".name"),
-                format!("two {kind}s are named {name:?}: names must be unique"),
-            );
+    /// Reports every repeat of a name (the first definition stands; later ones are the ones
+    /// to rename), given each name with the offset where it is written.
+    fn unique_names(&mut self, kind: &str, names: &[(String, usize)]) {
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (name, offset) in names {
+            if !seen.insert(name) {
+                self.problem(
+                    *offset,
+                    &format!("{kind} \"{name}\".name"),
+                    format!("two {kind}s are named {name:?}: names must be unique"),
+                );
+            }
         }
     }
 
@@ -522,11 +526,6 @@ pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
             cron,
         })
         .map_err(|e| format!("{text:?} is not a valid cron expression: {e}"))
-}
-
-fn file_url(path: &Path) -> Result<Url, String> {
-    let absolute = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Url::from_file_path(&absolute).map_err(|()| format!("{} is not a usable path", path.display()))
 }
 
 fn entry_label(key: &str, index: usize, item: &Spanned<DeValue>) -> String {
@@ -716,6 +715,23 @@ formats = ["rss", "opml"]
         );
         assert!(
             found[1].contains("\"a b\" is not a valid name"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn duplicates_are_found_however_they_are_quoted() {
+        let found = problems(
+            "[[source]]\nname = 'a'\nurl = 'a.xml'\n[[source]]\nname = 'a'\nurl = 'b.xml'\n\
+             [[feed]]\nname = \"a\"\nformats = []\n",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with("5:8: source \"a\".name: two sources"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("feed \"a\".formats: is empty"),
             "{found:?}"
         );
     }

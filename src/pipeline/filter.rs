@@ -6,6 +6,7 @@ use regex::Regex;
 
 use crate::config::FeedConfig;
 use crate::model::Item;
+use crate::source::text::html_to_text;
 
 pub struct Filter<'a> {
     include: &'a [Regex],
@@ -31,7 +32,7 @@ impl<'a> Filter<'a> {
 
     /// Kept when recent enough, matched by some `include` (if there are any) and by no
     /// `exclude`. Patterns see the title and the summary's text, not its markup, so
-    /// `(?i)sponsored` does not match `class="sponsored"`.
+    /// `(?i)sponsored` does not match `class="sponsored"`, and `AT&T` matches `AT&amp;T`.
     pub fn accepts(&self, item: &Item) -> bool {
         if self.since.is_some_and(|since| item.date() < since) {
             return false;
@@ -40,30 +41,15 @@ impl<'a> Filter<'a> {
             return true;
         }
         let title = item.title.as_deref().unwrap_or_default();
-        let summary = item.summary.as_deref().map(text_of).unwrap_or_default();
+        let summary = item
+            .summary
+            .as_deref()
+            .map(html_to_text)
+            .unwrap_or_default();
         let matches = |r: &Regex| r.is_match(title) || r.is_match(&summary);
         (self.include.is_empty() || self.include.iter().any(matches))
             && !self.exclude.iter().any(matches)
     }
-}
-
-/// The text of an HTML fragment with tags dropped (entities are left as written: patterns
-/// are about words, and words rarely hide in entities).
-fn text_of(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -93,6 +79,14 @@ mod tests {
         let mut markup_only = korea.clone();
         markup_only.summary = Some(r#"<div class="sponsored">Plain news</div>"#.into());
         assert!(filter.accepts(&markup_only), "markup is not text");
+
+        let mut entity = item("a", "4", 1, 1);
+        entity.summary = Some("<p>Korea &amp; China</p>".into());
+        assert!(filter.accepts(&entity));
+        let mut att = Filter::new(&f, day(10));
+        let amp = [Regex::new("Korea & China").unwrap()];
+        att.include = &amp;
+        assert!(att.accepts(&entity), "entities are decoded before matching");
 
         assert!(!filter.accepts(&item("a", "3", 1, 1)), "matches no include");
     }

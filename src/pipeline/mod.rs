@@ -69,23 +69,23 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// Runs a whole candidate list through the pipeline (candidates in any order).
-pub fn run(feed: &FeedConfig, now: DateTime<Utc>, mut candidates: Vec<Item>) -> Vec<Item> {
-    candidates.sort_by_key(|i| std::cmp::Reverse(i.date()));
-    let mut collector = Collector::new(feed, now);
-    for item in candidates {
-        if collector.offer(item).is_break() {
-            break;
-        }
-    }
-    collector.finish()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
     use std::time::Duration;
+
+    /// Runs a whole candidate list through the pipeline (candidates in any order).
+    pub fn run(feed: &FeedConfig, now: DateTime<Utc>, mut candidates: Vec<Item>) -> Vec<Item> {
+        candidates.sort_by_key(|i| std::cmp::Reverse(i.date()));
+        let mut collector = Collector::new(feed, now);
+        for item in candidates {
+            if collector.offer(item).is_break() {
+                break;
+            }
+        }
+        collector.finish()
+    }
 
     pub(crate) fn feed(limit: usize) -> FeedConfig {
         FeedConfig {

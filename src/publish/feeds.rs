@@ -27,25 +27,16 @@ pub struct Written {
     pub items: usize,
 }
 
-/// Publishes `feeds` (all of the config's when `None`) and the index; returns every file it
-/// considered. One feed failing to write does not stop the others: the first error is
-/// returned after all were tried.
-pub fn publish(
-    config: &Config,
-    store: &Store,
-    now: DateTime<Utc>,
-    only: Option<&[String]>,
-) -> anyhow::Result<Vec<Written>> {
+/// Publishes every feed of `config` and the index; returns every file it considered. One
+/// feed failing to write does not stop the others: the first error is returned after all
+/// were tried.
+pub fn publish(config: &Config, store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<Written>> {
     let dir = &config.daemon.output_dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output_dir {}", dir.display()))?;
     let mut written = Vec::new();
     let mut first_error = None;
-    let wanted = config
-        .feeds
-        .iter()
-        .filter(|f| only.is_none_or(|names| names.contains(&f.name)));
-    for feed in wanted {
+    for feed in &config.feeds {
         match publish_feed(config, feed, store, now) {
             Ok(files) => written.extend(files),
             Err(e) => {
@@ -104,10 +95,7 @@ fn publish_feed(
     let mut written = Vec::new();
     for &format in &feed.formats {
         let bytes = render(format, &channel, &items);
-        let path = config
-            .daemon
-            .output_dir
-            .join(format!("{}.{}", feed.name, format.extension()));
+        let path = config.daemon.output_dir.join(channel.file_name(format));
         let changed = write_if_changed(&path, bytes.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         tracing::debug!(feed = %feed.name, path = %path.display(), changed, items = items.len(), "Rendered feed.");

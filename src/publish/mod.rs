@@ -18,7 +18,6 @@ pub mod opml;
 pub mod rss;
 pub mod write;
 
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -142,19 +141,11 @@ pub fn render(format: Format, channel: &Channel, items: &[Item]) -> String {
     }
 }
 
-/// `s` without the characters XML 1.0 forbids (C0 controls other than tab, newline and
-/// carriage return, and U+FFFE/U+FFFF). Surrogates cannot occur in a Rust string.
-pub(crate) fn xml_clean(s: &str) -> Cow<'_, str> {
-    fn allowed(c: char) -> bool {
-        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
-            || c >= '\u{10000}'
-    }
-    if s.chars().all(allowed) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.chars().filter(|&c| allowed(c)).collect())
-    }
-}
+/// Writers drop the characters XML forbids once more, whatever reached them.
+pub(crate) use crate::source::text::strip_forbidden as xml_clean;
+
+/// `type` of an enclosure that does not say; RSS and JSON Feed both require one.
+pub(crate) const UNKNOWN_TYPE: &str = "application/octet-stream";
 
 /// Keeps a date inside years 1–9999, the range both date formats can spell with four digits.
 fn clamp(dt: DateTime<Utc>) -> DateTime<Utc> {
@@ -237,7 +228,10 @@ mod tests {
 
     #[test]
     fn xml_clean_drops_forbidden_characters_only() {
-        assert!(matches!(xml_clean("plain ü 日本"), Cow::Borrowed(_)));
+        assert!(matches!(
+            xml_clean("plain ü 日本"),
+            std::borrow::Cow::Borrowed(_)
+        ));
         assert_eq!(xml_clean("a\u{0}b\u{1b}c\td\u{FFFE}e\u{FFFF}"), "abc\tde");
         assert_eq!(xml_clean("emoji 🎙"), "emoji 🎙");
     }

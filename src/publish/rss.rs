@@ -14,15 +14,12 @@ use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::extension::{Extension, ExtensionMap};
 use ::rss::{Category, Enclosure, Guid};
 
-use super::{Channel, Format, newest_date, newest_modified, rfc822, xml_clean};
+use super::{Channel, Format, UNKNOWN_TYPE, newest_date, newest_modified, rfc822, xml_clean};
 use crate::model::Item;
 
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
 const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 const DC_NS: &str = "http://purl.org/dc/elements/1.1/";
-
-/// Media type written when an enclosure's is unknown; RSS requires one.
-const UNKNOWN_TYPE: &str = "application/octet-stream";
 
 /// Renders an RSS 2.0 document.
 pub fn render(channel: &Channel, items: &[Item]) -> String {

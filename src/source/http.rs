@@ -296,3 +296,64 @@ impl Limits {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Runs `count` fetch-shaped tasks over `urls` and returns the most in flight at once,
+    /// in all and per host.
+    async fn most_in_flight(limits: Limits, urls: &[&str], count: usize) -> (usize, usize) {
+        let limits = Arc::new(limits);
+        let now = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let per_host: Arc<Mutex<HashMap<String, (usize, usize)>>> = Arc::default();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..count {
+            let url = Url::parse(urls[i % urls.len()]).unwrap();
+            let (limits, now, most, per_host) =
+                (limits.clone(), now.clone(), most.clone(), per_host.clone());
+            tasks.spawn(async move {
+                let _permit = limits.acquire(&url).await;
+                let host = url.host_str().unwrap().to_string();
+                most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                {
+                    let mut hosts = per_host.lock().unwrap();
+                    let (current, max) = hosts.entry(host.clone()).or_default();
+                    *current += 1;
+                    *max = (*max).max(*current);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                per_host.lock().unwrap().get_mut(&host).unwrap().0 -= 1;
+                now.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        let host_max = per_host
+            .lock()
+            .unwrap()
+            .values()
+            .map(|(_, m)| *m)
+            .max()
+            .unwrap();
+        (most.load(Ordering::SeqCst), host_max)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fetches_in_flight_are_capped_in_all_and_per_host() {
+        let hosts = [
+            "http://a.example/f",
+            "http://B.example/f",
+            "http://c.example/f",
+        ];
+        let (all, host) = most_in_flight(Limits::new(32, 2), &hosts, 60).await;
+        assert_eq!((all, host), (6, 2), "three hosts, two each");
+        let (all, host) = most_in_flight(Limits::new(4, 3), &hosts, 60).await;
+        assert_eq!(all, 4, "the global cap binds first");
+        assert!(host <= 3, "{host}");
+        let one = ["http://a.example/1", "http://A.EXAMPLE/2"];
+        let (_, host) = most_in_flight(Limits::new(32, 1), &one, 10).await;
+        assert_eq!(host, 1, "host names are compared without case");
+    }
+}

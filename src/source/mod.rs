@@ -27,6 +27,11 @@ use crate::model::Item;
 use feed::{Format, ParseError};
 use http::{FetchError, Fetched, Fetcher, Validators};
 
+/// Most entries taken from one document (the first ones, which feeds list newest first).
+/// An 8 MiB body of bare `<item>`s holds a quarter of a million; keeping them all would cost
+/// hundreds of megabytes per poll and flood the store.
+pub const MAX_ENTRIES: usize = 5000;
+
 /// A poll that succeeded.
 #[derive(Debug)]
 pub enum Polled {
@@ -82,7 +87,12 @@ pub async fn poll(
     let name = name.to_string();
     // Parsing is CPU work: keep it off the async workers.
     tokio::task::spawn_blocking(move || {
-        let document = feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?;
+        let mut document = feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?;
+        let found = document.entries.len();
+        if found > MAX_ENTRIES {
+            document.entries.truncate(MAX_ENTRIES);
+            tracing::warn!(source = %name, found, kept = MAX_ENTRIES, "Source lists more entries than syndic takes; kept the first.");
+        }
         let format = document.format;
         let title = document.title.clone();
         let warning = document.warning.clone();
@@ -97,4 +107,40 @@ pub async fn poll(
     })
     .await
     .unwrap_or_else(|e| Err(PollError::Internal(e.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::path::Path;
+
+    #[tokio::test]
+    async fn a_document_gives_at_most_max_entries_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut feed = String::from("<rss version='2.0'><channel><title>Many</title>");
+        for i in 0..MAX_ENTRIES + 7 {
+            feed.push_str(&format!(
+                "<item><guid>https://many.example/{i}</guid></item>"
+            ));
+        }
+        feed.push_str("</channel></rss>");
+        let path = dir.path().join("many.xml");
+        std::fs::write(&path, feed).unwrap();
+        let config = Config::parse("", Path::new("syndic.toml")).unwrap();
+        let fetcher = Fetcher::new(&config.daemon).unwrap();
+        let url = Url::from_file_path(&path).unwrap();
+        let polled = poll(&fetcher, "many", &url, &Validators::default(), Utc::now())
+            .await
+            .unwrap();
+        let Polled::Items { items, warning, .. } = polled else {
+            panic!("a first poll reads the file");
+        };
+        assert_eq!(items.len(), MAX_ENTRIES);
+        assert_eq!(
+            items[0].id, "https://many.example/0",
+            "the first ones are kept"
+        );
+        assert_eq!(warning, None, "a long feed is not a broken one");
+    }
 }

@@ -136,3 +136,43 @@ pub async fn endless_server(limit: u64) -> SocketAddr {
     });
     addr
 }
+
+/// Fails the test unless `bytes` (the published file `name`) is well-formed XML that the
+/// `rss` / `atom_syndication` crates read, or a JSON Feed 1.1 document with the fields the
+/// spec requires. Stricter than syndic's own parser, which repairs what it can.
+pub fn assert_valid_output(name: &str, bytes: &[u8]) {
+    if name.ends_with(".json") {
+        let doc: serde_json::Value =
+            serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(doc["version"], "https://jsonfeed.org/version/1.1", "{name}");
+        assert!(doc["title"].is_string(), "{name}: title");
+        for item in doc["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: items"))
+        {
+            assert!(item["id"].is_string(), "{name}: item id in {item}");
+            assert!(
+                item["content_html"].is_string() || item["content_text"].is_string(),
+                "{name}: item content in {item}"
+            );
+        }
+        return;
+    }
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => buf.clear(),
+            Err(e) => panic!(
+                "{name} is not well-formed at {}: {e}",
+                reader.buffer_position()
+            ),
+        }
+    }
+    if name.ends_with(".rss") {
+        rss::Channel::read_from(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    } else if name.ends_with(".atom") {
+        atom_syndication::Feed::read_from(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
