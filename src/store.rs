@@ -28,6 +28,8 @@ const MIGRATIONS: &[&str] = &["
         last_modified TEXT,
         last_fetch    INTEGER,          -- unix seconds of the last attempt
         last_success  INTEGER,
+        last_listed   INTEGER,          -- the last poll that listed items (not a 304): the
+                                        -- last_seen of every item in that listing
         last_status   INTEGER,          -- HTTP status of the last attempt, if any
         last_error    TEXT,             -- NULL after a success
         failures      INTEGER NOT NULL DEFAULT 0  -- consecutive
@@ -185,15 +187,6 @@ impl Store {
         let now = poll.now.timestamp();
         let tx = self.conn.transaction()?;
         let mut changes = Changes::default();
-        if poll.items.is_none() {
-            // Not modified: what was listed last time is listed still, so retention must
-            // not age it.
-            tx.execute(
-                "UPDATE items SET last_seen = ?2 WHERE source = ?1
-                   AND last_seen = (SELECT max(last_seen) FROM items WHERE source = ?1)",
-                params![source, now],
-            )?;
-        }
         if let Some(items) = poll.items {
             let mut find = tx.prepare_cached(
                 "SELECT first_seen, hash, data FROM items WHERE source = ?1 AND id = ?2",
@@ -252,24 +245,15 @@ impl Store {
                 }
             }
         }
-        changes.removed = tx.execute(
-            "DELETE FROM items WHERE source = ?1 AND last_seen < ?2 AND id NOT IN
-                 (SELECT id FROM items WHERE source = ?1 ORDER BY sort_date DESC, id LIMIT ?3)",
-            params![
-                source,
-                now - poll.retain.as_secs().min(i64::MAX as u64) as i64,
-                poll.keep_newest as i64
-            ],
-        )?;
         tx.execute(
-            "INSERT INTO sources (name, etag, last_modified, last_fetch, last_success, last_status,
-                                  last_error, failures)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?7, 0)
+            "INSERT INTO sources (name, etag, last_modified, last_fetch, last_success, last_listed,
+                                  last_status, last_error, failures)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?8, ?5, ?7, 0)
              ON CONFLICT (name) DO UPDATE SET
                  etag = CASE WHEN ?6 THEN excluded.etag ELSE etag END,
                  last_modified = CASE WHEN ?6 THEN excluded.last_modified ELSE last_modified END,
-                 last_fetch = ?4, last_success = ?4, last_status = ?5, last_error = ?7,
-                 failures = 0",
+                 last_fetch = ?4, last_success = ?4, last_listed = coalesce(?8, last_listed),
+                 last_status = ?5, last_error = ?7, failures = 0",
             params![
                 source,
                 poll.validators.and_then(|v| v.etag.as_deref()),
@@ -277,7 +261,22 @@ impl Store {
                 now,
                 poll.status,
                 poll.validators.is_some(),
-                poll.warning
+                poll.warning,
+                poll.items.map(|_| now)
+            ],
+        )?;
+        // Retention: an item goes once its source has not listed it for `retain`, unless it
+        // is among the source's newest. What the last listing held is listed still, however
+        // many 304s came since (their items' last_seen is the source's last_listed).
+        changes.removed = tx.execute(
+            "DELETE FROM items WHERE source = ?1 AND last_seen < ?2
+               AND last_seen < coalesce((SELECT last_listed FROM sources WHERE name = ?1), ?2)
+               AND id NOT IN
+                 (SELECT id FROM items WHERE source = ?1 ORDER BY sort_date DESC, id LIMIT ?3)",
+            params![
+                source,
+                now - poll.retain.as_secs().min(i64::MAX as u64) as i64,
+                poll.keep_newest as i64
             ],
         )?;
         tx.commit()?;
