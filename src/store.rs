@@ -388,15 +388,20 @@ mod tests {
         }
     }
 
-    fn ids(store: &Store) -> Vec<String> {
+    /// Every stored item of source "s", in scan order.
+    fn stored(store: &Store) -> Vec<Item> {
         let mut out = Vec::new();
         store
             .scan(&["s".into()], None, |i| {
-                out.push(i.id);
+                out.push(i);
                 ControlFlow::Continue(())
             })
             .unwrap();
         out
+    }
+
+    fn ids(store: &Store) -> Vec<String> {
+        stored(store).into_iter().map(|i| i.id).collect()
     }
 
     #[test]
@@ -422,14 +427,8 @@ mod tests {
             .record_poll("s", &poll(2, Some(&again), None))
             .unwrap();
         assert_eq!(changes, Changes::default());
-        let mut stored = Vec::new();
-        store
-            .scan(&["s".into()], None, |i| {
-                stored.push(i);
-                ControlFlow::Continue(())
-            })
-            .unwrap();
-        let undated = stored.iter().find(|i| i.id == "a").unwrap();
+        let all = stored(&store);
+        let undated = all.iter().find(|i| i.id == "a").unwrap();
         assert_eq!(
             undated.first_seen,
             at(1),
@@ -451,14 +450,7 @@ mod tests {
             .record_poll("s", &poll(3, Some(&[changed.clone()]), None))
             .unwrap();
         assert_eq!(changes.updated, 1);
-        let mut stored = None;
-        store
-            .scan(&["s".into()], None, |i| {
-                stored = Some(i);
-                ControlFlow::Break(())
-            })
-            .unwrap();
-        let stored = stored.unwrap();
+        let stored = stored(&store).remove(0);
         assert_eq!(stored.title.as_deref(), Some("a better title"));
         assert_eq!(stored.first_seen, at(1));
         assert_eq!(stored.updated, Some(at(3)));
@@ -481,14 +473,7 @@ mod tests {
         store
             .record_poll("s", &poll(5, Some(&[edited]), None))
             .unwrap();
-        let mut stored = None;
-        store
-            .scan(&["s".into()], None, |i| {
-                stored = Some(i);
-                ControlFlow::Break(())
-            })
-            .unwrap();
-        let stored = stored.unwrap();
+        let stored = stored(&store).remove(0);
         assert_eq!(stored.updated, Some(at(5)), "the edit is dated");
         assert_eq!(stored.date(), at(1), "but the item stays where it was");
         let mut recent = 0;
