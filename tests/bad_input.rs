@@ -7,7 +7,7 @@ use url::Url;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Site, assert_valid_output, endless_server, fixture, silent_server};
+use crate::support::{Site, assert_valid_output, endless_server, fixture_response, silent_server};
 
 const FILES: [&str; 4] = ["merged.rss", "merged.atom", "merged.json", "index.opml"];
 
@@ -41,11 +41,11 @@ fn titles(site: &Site, file: &str) -> Vec<String> {
 async fn fails_but_keeps_everything(bad_url: &str, cause: &str) {
     let server = MockServer::start().await;
     let good_v1 = Mock::given(path("/good.rss"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/alpha.rss")))
+        .respond_with(fixture_response("alpha.rss"))
         .mount_as_scoped(&server)
         .await;
     Mock::given(path("/victim.atom"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/beta.atom")))
+        .respond_with(fixture_response("beta.atom"))
         .mount(&server)
         .await;
     let good = format!("{}/good.rss", server.uri());
@@ -56,7 +56,7 @@ async fn fails_but_keeps_everything(bad_url: &str, cause: &str) {
     let before = std::fs::read(site.public("merged.rss")).unwrap();
     drop(good_v1);
     Mock::given(path("/good.rss"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/alpha-later.rss")))
+        .respond_with(fixture_response("alpha-later.rss"))
         .mount(&server)
         .await;
     site.write_config(&config(&good, bad_url, ""));
@@ -155,9 +155,7 @@ async fn malformed_xml_read_in_part_keeps_what_it_read_and_still_fails() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_html_page_names_the_feeds_it_links_to() {
     let (server, url) = serving(
-        ResponseTemplate::new(200)
-            .insert_header("content-type", "text/html; charset=utf-8")
-            .set_body_bytes(fixture("http/page.html")),
+        fixture_response("page.html").insert_header("content-type", "text/html; charset=utf-8"),
     )
     .await;
     fails_but_keeps_everything(&url, &format!("{}/feed.rss", server.uri())).await;
@@ -192,9 +190,7 @@ async fn http_errors_404_410_500() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_json_feed_with_wrong_types() {
     let (_server, url) = serving(
-        ResponseTemplate::new(200)
-            .insert_header("content-type", "application/feed+json")
-            .set_body_bytes(fixture("http/bad-types.json")),
+        fixture_response("bad-types.json").insert_header("content-type", "application/feed+json"),
     )
     .await;
     fails_but_keeps_everything(&url, "JSON").await;
@@ -204,11 +200,7 @@ async fn a_json_feed_with_wrong_types() {
 async fn publish_one(file: &str, content_type: &str) -> Site {
     let server = MockServer::start().await;
     Mock::given(path("/feed"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", content_type)
-                .set_body_bytes(fixture(&format!("http/{file}"))),
-        )
+        .respond_with(fixture_response(file).insert_header("content-type", content_type))
         .mount(&server)
         .await;
     let site = Site::new(&format!(

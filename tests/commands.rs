@@ -2,9 +2,9 @@
 //! every problem named with its line.
 
 use wiremock::matchers::path;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
-use crate::support::{Site, fixture, syndic_in};
+use crate::support::{Site, fixture, fixture_response, syndic_in};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broken_config_exits_2_and_names_every_problem_with_its_line() {
@@ -95,7 +95,7 @@ async fn config_lookup_order() {
 async fn preview_a_url_or_a_path_needs_no_config_and_writes_nothing() {
     let server = MockServer::start().await;
     Mock::given(path("/alpha.rss"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/alpha.rss")))
+        .respond_with(fixture_response("alpha.rss"))
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
@@ -168,7 +168,7 @@ async fn preview_a_url_or_a_path_needs_no_config_and_writes_nothing() {
 async fn preview_a_configured_source_by_name_leaves_the_store_alone() {
     let server = MockServer::start().await;
     Mock::given(path("/beta.atom"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/beta.atom")))
+        .respond_with(fixture_response("beta.atom"))
         .mount(&server)
         .await;
     let site = Site::new(&format!(
@@ -191,7 +191,7 @@ async fn preview_a_configured_source_by_name_leaves_the_store_alone() {
 async fn status_shows_each_source_after_a_run() {
     let server = MockServer::start().await;
     Mock::given(path("/alpha.rss"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/alpha.rss")))
+        .respond_with(fixture_response("alpha.rss"))
         .mount(&server)
         .await;
     let site = Site::new(&format!(

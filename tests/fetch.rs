@@ -7,7 +7,7 @@ use url::Url;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Site, fixture};
+use crate::support::{Site, fixture, fixture_response};
 
 fn compress(encoding: &str, data: &[u8]) -> Vec<u8> {
     match encoding {
@@ -87,7 +87,7 @@ async fn redirects_are_followed_and_links_resolve_against_the_final_url() {
         .mount(&old)
         .await;
     Mock::given(path("/moved/feed.atom"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("http/beta.atom")))
+        .respond_with(fixture_response("beta.atom"))
         .mount(&new)
         .await;
     let site = Site::new(&format!(

@@ -9,12 +9,10 @@ use url::Url;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Site, fixture};
+use crate::support::{Site, fixture_response};
 
 fn serve(file: &str, content_type: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .insert_header("content-type", content_type)
-        .set_body_bytes(fixture(&format!("http/{file}")))
+    fixture_response(file).insert_header("content-type", content_type)
 }
 
 fn config(server: &MockServer, sources: &[(&str, &str)]) -> String {

@@ -84,6 +84,11 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// A 200 response whose body is `tests/fixtures/http/FILE`.
+pub fn fixture_response(file: &str) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_bytes(fixture(&format!("http/{file}")))
+}
+
 pub fn fixture_text(name: &str) -> String {
     String::from_utf8(fixture(name)).expect("utf-8 fixture")
 }
