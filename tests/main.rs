@@ -8,3 +8,4 @@ mod commands;
 mod demo;
 mod fetch;
 mod pipeline;
+mod systemd;
