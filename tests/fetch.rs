@@ -1,13 +1,44 @@
 //! Fetching as servers really answer: compressed bodies (gzip, deflate, brotli) and
-//! redirects, after which relative links resolve against the final URL.
+//! redirects, after which relative links resolve against the final URL and permanent moves
+//! are reported. The redirect tests call the library's fetcher directly, to see what it
+//! hands the caller.
 
 use std::io::Write;
+use std::path::Path;
 
+use chrono::Utc;
 use url::Url;
-use wiremock::matchers::path;
+use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use syndic::config::Config;
+use syndic::source::http::{FetchError, Fetched, Fetcher, Validators};
+use syndic::source::{PollError, Polled, poll};
+
 use crate::support::{Site, fixture, fixture_response};
+
+/// A fetcher with the default `[daemon]` settings.
+fn fetcher() -> Fetcher {
+    let config = Config::parse("", Path::new("syndic.toml")).expect("an empty config is valid");
+    Fetcher::new(&config.daemon).expect("client")
+}
+
+/// Serves `from` on `server` as a `status` redirect to `to` (a path on the same server, or
+/// a whole URL).
+async fn redirect(server: &MockServer, from: &str, status: u16, to: &str) {
+    Mock::given(path(from))
+        .respond_with(ResponseTemplate::new(status).insert_header("location", to))
+        .mount(server)
+        .await;
+}
+
+fn at(server: &MockServer, path: &str) -> Url {
+    Url::parse(&format!("{}{path}", server.uri())).unwrap()
+}
+
+async fn fetch(url: &Url) -> Result<Fetched, FetchError> {
+    fetcher().fetch(url, &Validators::default()).await
+}
 
 fn compress(encoding: &str, data: &[u8]) -> Vec<u8> {
     match encoding {
@@ -116,4 +147,158 @@ async fn redirects_are_followed_and_links_resolve_against_the_final_url() {
         "{:?}",
         own.content
     );
+}
+
+#[tokio::test]
+async fn a_permanent_redirect_is_reported_and_items_come_from_the_new_url() {
+    let old = MockServer::start().await;
+    let new = MockServer::start().await;
+    redirect(
+        &old,
+        "/feed",
+        301,
+        &format!("{}/moved/feed.atom", new.uri()),
+    )
+    .await;
+    Mock::given(path("/moved/feed.atom"))
+        .respond_with(fixture_response("beta.atom"))
+        .mount(&new)
+        .await;
+    let polled = poll(
+        &fetcher(),
+        "beta",
+        &at(&old, "/feed"),
+        &Validators::default(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let Polled::Items {
+        items, moved_to, ..
+    } = polled
+    else {
+        panic!("a 200 after the redirect gives items");
+    };
+    assert_eq!(moved_to, Some(at(&new, "/moved/feed.atom")));
+    let own = items
+        .iter()
+        .find(|i| i.title.as_deref() == Some("Beta own"))
+        .unwrap();
+    assert_eq!(own.link.as_deref(), Some(at(&new, "/own").as_str()));
+}
+
+#[tokio::test]
+async fn a_temporary_redirect_is_not_a_move() {
+    let server = MockServer::start().await;
+    redirect(&server, "/feed", 302, "/today.rss").await;
+    Mock::given(path("/today.rss"))
+        .respond_with(fixture_response("alpha.rss"))
+        .mount(&server)
+        .await;
+    let Ok(Fetched::Body(body)) = fetch(&at(&server, "/feed")).await else {
+        panic!("the redirect is followed");
+    };
+    assert_eq!(body.moved_to, None);
+    assert_eq!(body.url, at(&server, "/today.rss"), "the base for links");
+}
+
+#[tokio::test]
+async fn a_move_is_the_leading_run_of_permanent_redirects() {
+    let server = MockServer::start().await;
+    Mock::given(path("/end"))
+        .respond_with(fixture_response("alpha.rss"))
+        .mount(&server)
+        .await;
+    // 308 then 302: the move stops where the temporary redirect starts.
+    redirect(&server, "/a", 308, "/b").await;
+    redirect(&server, "/b", 302, "/end").await;
+    // 302 then 301: nothing after a temporary redirect is a move of this URL.
+    redirect(&server, "/c", 302, "/d").await;
+    redirect(&server, "/d", 301, "/end").await;
+    // 301 then 308: both permanent, so the move is to the end.
+    redirect(&server, "/e", 301, "/f").await;
+    redirect(&server, "/f", 308, "/end").await;
+    for (start, moved) in [("/a", Some("/b")), ("/c", None), ("/e", Some("/end"))] {
+        let Ok(Fetched::Body(body)) = fetch(&at(&server, start)).await else {
+            panic!("{start}: the chain is followed");
+        };
+        assert_eq!(body.moved_to, moved.map(|m| at(&server, m)), "{start}");
+        assert_eq!(body.url, at(&server, "/end"), "{start}");
+    }
+}
+
+#[tokio::test]
+async fn validators_are_sent_on_every_hop_and_a_304_keeps_the_move() {
+    let server = MockServer::start().await;
+    redirect(&server, "/feed", 301, "/new").await;
+    Mock::given(path("/new"))
+        .and(header("if-none-match", "\"v1\""))
+        .respond_with(ResponseTemplate::new(304))
+        .mount(&server)
+        .await;
+    let validators = Validators {
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Tue, 03 Mar 2026 10:00:00 GMT".into()),
+    };
+    let fetched = fetcher()
+        .fetch(&at(&server, "/feed"), &validators)
+        .await
+        .unwrap();
+    let Fetched::NotModified { status, moved_to } = fetched else {
+        panic!("the new URL answers 304: {fetched:?}");
+    };
+    assert_eq!(status, Some(304));
+    assert_eq!(moved_to, Some(at(&server, "/new")));
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    for request in requests {
+        // Read whole: wiremock's header() matcher would split the date at its comma.
+        for (name, value) in [
+            ("if-none-match", "\"v1\""),
+            ("if-modified-since", "Tue, 03 Mar 2026 10:00:00 GMT"),
+        ] {
+            assert_eq!(request.headers[name], value, "{name} on {}", request.url);
+        }
+    }
+}
+
+#[tokio::test]
+async fn redirects_that_cannot_be_followed_say_why() {
+    let server = MockServer::start().await;
+    redirect(&server, "/loop", 301, "/loop").await;
+    redirect(&server, "/file", 302, "file:///etc/passwd").await;
+    Mock::given(path("/nowhere"))
+        .respond_with(ResponseTemplate::new(302))
+        .mount(&server)
+        .await;
+    for (start, says) in [
+        ("/loop", "more than 10 redirects"),
+        ("/file", "file: URL is not followed"),
+        ("/nowhere", "302 redirect without a Location"),
+    ] {
+        let error = fetch(&at(&server, start)).await.unwrap_err();
+        assert!(
+            matches!(error, FetchError::Redirect(_)),
+            "{start}: {error:?}"
+        );
+        assert!(error.to_string().contains(says), "{start}: {error}");
+    }
+    let loops = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/loop")
+        .count();
+    assert_eq!(loops, 11, "the first request and ten redirects");
+    let error = poll(
+        &fetcher(),
+        "loop",
+        &at(&server, "/loop"),
+        &Validators::default(),
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(error, PollError::Fetch(_)), "{error:?}");
 }

@@ -36,7 +36,11 @@ pub const MAX_ENTRIES: usize = 5000;
 #[derive(Debug)]
 pub enum Polled {
     /// The source has not changed since the validators were issued.
-    NotModified { status: Option<u16> },
+    NotModified {
+        status: Option<u16>,
+        /// Where the source has permanently moved ([`http::Body::moved_to`]).
+        moved_to: Option<Url>,
+    },
     /// The source's current items, normalised.
     Items {
         items: Vec<Item>,
@@ -47,6 +51,8 @@ pub enum Polled {
         warning: Option<String>,
         status: Option<u16>,
         validators: Validators,
+        /// Where the source has permanently moved ([`http::Body::moved_to`]).
+        moved_to: Option<Url>,
     },
 }
 
@@ -81,7 +87,9 @@ pub async fn poll(
     now: DateTime<Utc>,
 ) -> Result<Polled, PollError> {
     let body = match fetcher.fetch(url, validators).await? {
-        Fetched::NotModified { status } => return Ok(Polled::NotModified { status }),
+        Fetched::NotModified { status, moved_to } => {
+            return Ok(Polled::NotModified { status, moved_to });
+        }
         Fetched::Body(body) => body,
     };
     let name = name.to_string();
@@ -103,6 +111,7 @@ pub async fn poll(
             format,
             status: body.status,
             validators: body.validators,
+            moved_to: body.moved_to,
         })
     })
     .await
