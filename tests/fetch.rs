@@ -1,10 +1,11 @@
 //! Fetching as servers really answer: compressed bodies (gzip, deflate, brotli) and
 //! redirects, after which relative links resolve against the final URL and permanent moves
-//! are reported. The redirect tests call the library's fetcher directly, to see what it
-//! hands the caller.
+//! are reported; `Cache-Control` read on 200 and 304. Most tests call the library's fetcher
+//! directly, to see what it hands the caller.
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::Utc;
 use url::Url;
@@ -228,12 +229,12 @@ async fn a_move_is_the_leading_run_of_permanent_redirects() {
 }
 
 #[tokio::test]
-async fn validators_are_sent_on_every_hop_and_a_304_keeps_the_move() {
+async fn validators_are_sent_on_every_hop_and_a_304_keeps_the_move_and_max_age() {
     let server = MockServer::start().await;
     redirect(&server, "/feed", 301, "/new").await;
     Mock::given(path("/new"))
         .and(header("if-none-match", "\"v1\""))
-        .respond_with(ResponseTemplate::new(304))
+        .respond_with(ResponseTemplate::new(304).insert_header("cache-control", "max-age=900"))
         .mount(&server)
         .await;
     let validators = Validators {
@@ -244,10 +245,16 @@ async fn validators_are_sent_on_every_hop_and_a_304_keeps_the_move() {
         .fetch(&at(&server, "/feed"), &validators)
         .await
         .unwrap();
-    let Fetched::NotModified { status, moved_to } = fetched else {
+    let Fetched::NotModified {
+        status,
+        max_age,
+        moved_to,
+    } = fetched
+    else {
         panic!("the new URL answers 304: {fetched:?}");
     };
     assert_eq!(status, Some(304));
+    assert_eq!(max_age, Some(Duration::from_secs(900)));
     assert_eq!(moved_to, Some(at(&server, "/new")));
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2);
@@ -301,4 +308,43 @@ async fn redirects_that_cannot_be_followed_say_why() {
     .await
     .unwrap_err();
     assert!(matches!(error, PollError::Fetch(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn cache_control_max_age_comes_with_the_items() {
+    let server = MockServer::start().await;
+    for (at_path, cache_control) in [
+        ("/cached", Some("public, Max-Age=3600")),
+        ("/uncached", Some("max-age=3600, no-cache")),
+        ("/silent", None),
+    ] {
+        let mut response = fixture_response("alpha.rss");
+        if let Some(value) = cache_control {
+            response = response.insert_header("cache-control", value);
+        }
+        Mock::given(path(at_path))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+    }
+    for (at_path, expected) in [
+        ("/cached", Some(Duration::from_secs(3600))),
+        ("/uncached", Some(Duration::ZERO)),
+        ("/silent", None),
+    ] {
+        let polled = poll(
+            &fetcher(),
+            "alpha",
+            &at(&server, at_path),
+            &Validators::default(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let Polled::Items { max_age, items, .. } = polled else {
+            panic!("{at_path}: a 200 gives items");
+        };
+        assert_eq!(max_age, expected, "{at_path}");
+        assert_eq!(items.len(), 3, "{at_path}");
+    }
 }

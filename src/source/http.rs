@@ -36,6 +36,8 @@ pub enum Fetched {
     /// 304, or a file whose size and modification time are unchanged.
     NotModified {
         status: Option<u16>,
+        /// The 304's `Cache-Control: max-age`, as for [`Body::max_age`].
+        max_age: Option<Duration>,
         /// Where the source has permanently moved, as for [`Body::moved_to`].
         moved_to: Option<Url>,
     },
@@ -53,6 +55,9 @@ pub struct Body {
     /// HTTP status; `None` for files.
     pub status: Option<u16>,
     pub validators: Validators,
+    /// How long the server says the response stays fresh (`Cache-Control: max-age`; zero
+    /// for `no-store` or `no-cache`): a floor for the next poll. `None` for files.
+    pub max_age: Option<Duration>,
     /// Where the source has permanently moved: the URL reached by the leading run of
     /// permanent redirects (301, 308) from the one requested. A temporary redirect ends the
     /// run, since what lies behind it may change. `None` for files and unmoved sources.
@@ -185,6 +190,7 @@ impl Fetcher {
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified {
                 status: Some(status.as_u16()),
+                max_age: super::headers::max_age(response.headers()),
                 moved_to,
             });
         }
@@ -218,6 +224,7 @@ impl Fetcher {
                 etag: header_text(headers, header::ETAG),
                 last_modified: header_text(headers, header::LAST_MODIFIED),
             },
+            max_age: super::headers::max_age(headers),
             moved_to,
         }))
     }
@@ -238,6 +245,7 @@ impl Fetcher {
         if validators.etag.as_deref() == Some(stamp.as_str()) {
             return Ok(Fetched::NotModified {
                 status: None,
+                max_age: None,
                 moved_to: None,
             });
         }
@@ -266,6 +274,7 @@ impl Fetcher {
                 etag: Some(stamp),
                 last_modified: None,
             },
+            max_age: None,
             moved_to: None,
         }))
     }
