@@ -1,11 +1,11 @@
 //! Fetching as servers really answer: compressed bodies (gzip, deflate, brotli) and
 //! redirects, after which relative links resolve against the final URL and permanent moves
-//! are reported; `Cache-Control` read on 200 and 304. Most tests call the library's fetcher
+//! are reported; `Cache-Control` read on 200 and 304, and `Retry-After` on errors. Most tests call the library's fetcher
 //! directly, to see what it hands the caller.
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
 use url::Url;
@@ -347,4 +347,49 @@ async fn cache_control_max_age_comes_with_the_items() {
         assert_eq!(max_age, expected, "{at_path}");
         assert_eq!(items.len(), 3, "{at_path}");
     }
+}
+
+#[tokio::test]
+async fn retry_after_is_read_in_seconds_and_as_a_date() {
+    let server = MockServer::start().await;
+    let in_an_hour = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3600));
+    let an_hour_ago = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(3600));
+    for (at_path, status, value) in [
+        ("/busy", 429, Some("120")),
+        ("/down", 503, Some(in_an_hour.as_str())),
+        ("/late", 503, Some(an_hour_ago.as_str())),
+        ("/gone", 410, None),
+    ] {
+        let mut response = ResponseTemplate::new(status);
+        if let Some(value) = value {
+            response = response.insert_header("retry-after", value);
+        }
+        Mock::given(path(at_path))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+    }
+    let wait = |error: &PollError| error.retry_after().map(|d| d.as_secs());
+    let error = poll_error(&at(&server, "/busy")).await;
+    assert_eq!((error.status(), wait(&error)), (Some(429), Some(120)));
+    let error = poll_error(&at(&server, "/down")).await;
+    assert_eq!(error.status(), Some(503));
+    let seconds = wait(&error).expect("a date is read");
+    assert!((3590..=3600).contains(&seconds), "{seconds}");
+    let error = poll_error(&at(&server, "/late")).await;
+    assert_eq!(wait(&error), Some(0), "a date already past");
+    let error = poll_error(&at(&server, "/gone")).await;
+    assert_eq!((error.status(), wait(&error)), (Some(410), None));
+}
+
+async fn poll_error(url: &Url) -> PollError {
+    poll(
+        &fetcher(),
+        "source",
+        url,
+        &Validators::default(),
+        Utc::now(),
+    )
+    .await
+    .expect_err("the server answers with an error")
 }

@@ -1,10 +1,12 @@
-//! Response headers that say when to ask a server again: `Cache-Control: max-age`.
+//! Response headers that say when to ask a server again: `Cache-Control: max-age` and
+//! `Retry-After`.
 //!
-//! Pure functions over header text, so they are tested without a server. They only read
-//! what the server said; how long a source actually waits (floors, ceilings, back-off) is
-//! the scheduler's decision. Shared caches' directives (`s-maxage`, `public`) are not ours.
+//! Pure functions over header text, with the clock passed in, so they are tested without a
+//! server or a real "now". They only read what the server said; how long a source actually
+//! waits (floors, ceilings, back-off) is the scheduler's decision. Shared caches' directives
+//! (`s-maxage`, `public`) are not ours.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap};
 
@@ -66,6 +68,23 @@ fn directives(line: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
     })
 }
 
+/// How long a response's `Retry-After` asks the client to wait, from `now`.
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    parse_retry_after(headers.get(header::RETRY_AFTER)?.to_str().ok()?, now)
+}
+
+/// `Retry-After` is delay-seconds or an HTTP-date: IMF-fixdate, or the obsolete RFC 850 and
+/// asctime forms that RFC 9110 still asks recipients to read. A date already past means
+/// "now": zero.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Some(delay) = delta_seconds(value) {
+        return Some(delay);
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 /// A whole number of seconds. One too large to hold is taken as 2^31 s (RFC 9111 §1.2.2).
 pub fn delta_seconds(text: &str) -> Option<Duration> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -120,6 +139,53 @@ mod tests {
             max_age_of(&["private=\"a, max-age=5\", max-age=60"]),
             Some(60),
             "commas inside quotes do not split"
+        );
+    }
+
+    /// Sun, 06 Nov 1994 08:49:37 GMT, the date RFC 9110's examples use.
+    fn rfc_now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777)
+    }
+
+    fn wait(value: &str) -> Option<u64> {
+        parse_retry_after(value, rfc_now()).map(|d| d.as_secs())
+    }
+
+    #[test]
+    fn retry_after_in_seconds() {
+        assert_eq!(wait("120"), Some(120));
+        assert_eq!(wait(" 0 "), Some(0));
+        assert_eq!(wait("99999999999999999999999"), Some(1 << 31));
+        assert_eq!(wait("-1"), None);
+        assert_eq!(wait("1.5"), None);
+        assert_eq!(wait("soon"), None);
+        assert_eq!(wait(""), None);
+    }
+
+    #[test]
+    fn retry_after_as_a_date_in_every_form_http_allows() {
+        for (form, value) in [
+            ("IMF-fixdate", "Sun, 06 Nov 1994 08:51:37 GMT"),
+            ("RFC 850", "Sunday, 06-Nov-94 08:51:37 GMT"),
+            ("asctime", "Sun Nov  6 08:51:37 1994"),
+        ] {
+            assert_eq!(wait(value), Some(120), "{form}: {value}");
+        }
+        assert_eq!(wait("Mon, 07 Nov 1994 08:49:37 GMT"), Some(86_400));
+        assert_eq!(wait("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0), "now");
+        assert_eq!(wait("Sat, 05 Nov 1994 08:49:37 GMT"), Some(0), "past");
+        assert_eq!(wait("Sun, 06 Nov 1994 08:51:37 +0100"), None, "not HTTP");
+        assert_eq!(wait("Sun, 32 Nov 1994 08:51:37 GMT"), None);
+    }
+
+    #[test]
+    fn retry_after_is_read_from_the_headers() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers, rfc_now()), None);
+        headers.insert(header::RETRY_AFTER, "30".parse().unwrap());
+        assert_eq!(
+            retry_after(&headers, rfc_now()),
+            Some(Duration::from_secs(30))
         );
     }
 

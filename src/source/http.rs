@@ -70,7 +70,8 @@ pub enum FetchError {
     #[error("HTTP {status}")]
     Status {
         status: u16,
-        /// `Retry-After` in seconds, when given as a number (429, 503).
+        /// How long the server asked us to wait (`Retry-After`, mostly with 429 and 503),
+        /// from when the answer came: given in seconds or as a date.
         retry_after: Option<Duration>,
     },
     #[error("no complete response within {0:?}")]
@@ -91,6 +92,14 @@ impl FetchError {
     pub fn status(&self) -> Option<u16> {
         match self {
             FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// How long the server asked us to wait before asking again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -197,7 +206,7 @@ impl Fetcher {
         if !status.is_success() {
             return Err(FetchError::Status {
                 status: status.as_u16(),
-                retry_after: retry_after(response.headers()),
+                retry_after: super::headers::retry_after(response.headers(), SystemTime::now()),
             });
         }
         if response.content_length().is_some_and(|n| n > self.max_body) {
@@ -324,15 +333,6 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> 
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-}
-
-/// `Retry-After` as a number of seconds. (An HTTP-date form is read by the daemon's
-/// scheduler, which knows the clock.)
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    header_text(headers, header::RETRY_AFTER)?
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 /// "error sending request: client error (Connect): tcp connect error: Connection refused":

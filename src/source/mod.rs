@@ -84,6 +84,14 @@ impl PollError {
             PollError::Parse(_) | PollError::Internal(_) => None,
         }
     }
+
+    /// How long the server asked us to wait before polling again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PollError::Fetch(e) => e.retry_after(),
+            PollError::Parse(_) | PollError::Internal(_) => None,
+        }
+    }
 }
 
 /// Fetches `url` for source `name` and returns its items, with `first_seen = now`.
