@@ -56,7 +56,8 @@ pub struct Body {
     pub status: Option<u16>,
     pub validators: Validators,
     /// How long the server says the response stays fresh (`Cache-Control: max-age`; zero
-    /// for `no-store` or `no-cache`): a floor for the next poll. `None` for files.
+    /// for `no-store` or a bare `no-cache`): a floor for the next poll. `None` for files and
+    /// for servers that do not say.
     pub max_age: Option<Duration>,
     /// Where the source has permanently moved: the URL reached by the leading run of
     /// permanent redirects (301, 308) from the one requested. A temporary redirect ends the
