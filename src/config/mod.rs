@@ -8,17 +8,20 @@
 mod raw;
 mod units;
 mod validate;
+mod zone;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use regex::Regex;
 use url::Url;
 
 use crate::publish::Format;
 
 pub use units::{parse_duration, parse_size};
+pub use zone::parse_timezone;
 
 /// A resolved, valid config.
 #[derive(Clone, Debug)]
@@ -44,6 +47,13 @@ pub struct Daemon {
     pub base_url: Option<Url>,
     pub retain: Duration,
     pub title: String,
+    /// The zone in which sources' cron schedules are read, unless a source names its own.
+    pub timezone: Tz,
+    /// How long shutdown waits for polls in flight before abandoning them.
+    pub grace: Duration,
+    /// The longest a server's `Cache-Control: max-age` may postpone a source's next poll,
+    /// so a server asking for a week of quiet cannot silence a source that long.
+    pub cache_ceiling: Duration,
 }
 
 /// A 5-field (minutes) or 6-field (seconds) cron expression, or `@hourly`-style nickname.
@@ -65,6 +75,8 @@ pub struct SourceConfig {
     /// How long an item stays stored after the source last listed it; the newest
     /// [`KEEP_NEWEST`] items of each source are kept regardless.
     pub retain: Duration,
+    /// The zone `schedule` is read in: the source's own, else `[daemon].timezone`.
+    pub timezone: Tz,
 }
 
 /// However old they are, this many of each source's newest items stay in the store.
