@@ -54,6 +54,49 @@ include = ["(?i)korea["]
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn time_zones_are_checked_by_name_and_shown_per_source() {
+    let site = Site::new(
+        r#"[daemon]
+timezone = "Europe/Berlin"
+
+[[source]]
+name = "here"
+url = "https://a.example/feed.xml"
+
+[[source]]
+name = "there"
+url = "https://b.example/feed.xml"
+timezone = "Asia/Seoul"
+"#,
+    );
+    let run = site.syndic(&["check"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    for (name, zone) in [("here", "Europe/Berlin"), ("there", "Asia/Seoul")] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.contains(name) && l.contains(&format!(", {zone})"))),
+            "{name} in {zone}: {}",
+            run.stdout
+        );
+    }
+
+    site.write_config(
+        "[daemon]\ntimezone = \"Europe/Berlin\"\n\n[[source]]\nname = \"a\"\n\
+         url = \"https://a.example/feed.xml\"\ntimezone = \"asia/seoul\"\n",
+    );
+    let run = site.syndic(&["check"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "syndic.toml:7:12: source \"a\".timezone: unknown time zone \"asia/seoul\" (did you mean \"Asia/Seoul\"?)"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn check_accepts_the_shipped_configs() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     for config in ["config/example.toml", "config/demo.toml"] {

@@ -20,11 +20,12 @@ pub fn check(explicit: Option<&Path>) -> u8 {
     );
     for source in &config.sources {
         println!(
-            "  source {:<20} {:<8} {}  ({})",
+            "  source {:<20} {:<8} {}  ({}, {})",
             source.name,
             source.url.scheme(),
             source.url,
-            source.schedule.cron.describe()
+            source.schedule.cron.describe().trim_end_matches('.'),
+            source.timezone
         );
     }
     for feed in &config.feeds {

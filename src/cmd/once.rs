@@ -124,7 +124,7 @@ fn record(
         warning: None,
     };
     match result {
-        Ok(Polled::NotModified { status }) => {
+        Ok(Polled::NotModified { status, .. }) => {
             poll.status = status;
             let changes = store.record_poll(&source.name, &poll)?;
             Ok(Recorded { status, changes })

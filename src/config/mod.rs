@@ -8,17 +8,20 @@
 mod raw;
 mod units;
 mod validate;
+mod zone;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use regex::Regex;
 use url::Url;
 
 use crate::publish::Format;
 
 pub use units::{parse_duration, parse_size};
+pub use zone::parse_timezone;
 
 /// A resolved, valid config.
 #[derive(Clone, Debug)]
@@ -30,8 +33,9 @@ pub struct Config {
     pub feeds: Vec<FeedConfig>,
 }
 
-/// `[daemon]`, with defaults filled in and paths made absolute.
-#[derive(Clone, Debug)]
+/// `[daemon]`, with defaults filled in and paths made absolute. Equal when a reload changed
+/// nothing in it.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Daemon {
     pub output_dir: PathBuf,
     pub state_dir: PathBuf,
@@ -44,6 +48,13 @@ pub struct Daemon {
     pub base_url: Option<Url>,
     pub retain: Duration,
     pub title: String,
+    /// The zone in which sources' cron schedules are read, unless a source names its own.
+    pub timezone: Tz,
+    /// How long shutdown waits for polls in flight before abandoning them.
+    pub grace: Duration,
+    /// The longest a server's `Cache-Control: max-age` may postpone a source's next poll,
+    /// so a server asking for a week of quiet cannot silence a source that long.
+    pub cache_ceiling: Duration,
 }
 
 /// A 5-field (minutes) or 6-field (seconds) cron expression, or `@hourly`-style nickname.
@@ -54,8 +65,15 @@ pub struct Schedule {
     pub cron: croner::Cron,
 }
 
-/// One `[[source]]`.
-#[derive(Clone, Debug)]
+/// Two schedules are equal when written alike: the same text always parses to the same cron.
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Schedule) -> bool {
+        self.text == other.text
+    }
+}
+
+/// One `[[source]]`. Equal when a reload changed nothing in it.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SourceConfig {
     pub name: String,
     /// `http`, `https` or `file` (plain paths are turned into `file://` URLs).
@@ -65,12 +83,14 @@ pub struct SourceConfig {
     /// How long an item stays stored after the source last listed it; the newest
     /// [`KEEP_NEWEST`] items of each source are kept regardless.
     pub retain: Duration,
+    /// The zone `schedule` is read in: the source's own, else `[daemon].timezone`.
+    pub timezone: Tz,
 }
 
 /// However old they are, this many of each source's newest items stay in the store.
 pub const KEEP_NEWEST: usize = 500;
 
-/// One `[[feed]]`.
+/// One `[[feed]]`. Equal when a reload changed nothing in it (regexes compare as written).
 #[derive(Clone, Debug)]
 pub struct FeedConfig {
     pub name: String,
@@ -84,6 +104,36 @@ pub struct FeedConfig {
     pub max_age: Option<Duration>,
     pub include: Vec<Regex>,
     pub exclude: Vec<Regex>,
+}
+
+impl PartialEq for FeedConfig {
+    fn eq(&self, other: &FeedConfig) -> bool {
+        // Named field by field, so a new field cannot be forgotten here.
+        let FeedConfig {
+            name,
+            title,
+            description,
+            link,
+            sources,
+            formats,
+            limit,
+            max_age,
+            include,
+            exclude,
+        } = self;
+        let same =
+            |a: &[Regex], b: &[Regex]| a.iter().map(Regex::as_str).eq(b.iter().map(Regex::as_str));
+        *name == other.name
+            && *title == other.title
+            && *description == other.description
+            && *link == other.link
+            && *sources == other.sources
+            && *formats == other.formats
+            && *limit == other.limit
+            && *max_age == other.max_age
+            && same(include, &other.include)
+            && same(exclude, &other.exclude)
+    }
 }
 
 impl Config {
@@ -259,6 +309,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_reload_sees_exactly_what_changed() {
+        let text = r#"
+[daemon]
+timezone = "Europe/Berlin"
+
+[[source]]
+name = "a"
+url = "https://example.org/a.xml"
+schedule = "0 * * * *"
+
+[[feed]]
+name = "f"
+include = ["(?i)korea"]
+"#;
+        let path = Path::new("/etc/syndic/syndic.toml");
+        let before = Config::parse(text, path).unwrap();
+        let same = Config::parse(text, path).unwrap();
+        assert_eq!(before.daemon, same.daemon);
+        assert_eq!(before.sources, same.sources);
+        assert_eq!(before.feeds, same.feeds);
+
+        let edit = |from: &str, to: &str| {
+            assert!(text.contains(from), "{from}");
+            Config::parse(&text.replace(from, to), path).unwrap()
+        };
+        let after = edit("0 * * * *", "30 * * * *");
+        assert_ne!(before.sources, after.sources, "schedule");
+        assert_eq!(before.feeds, after.feeds);
+        let after = edit("Europe/Berlin", "UTC");
+        assert_ne!(before.daemon, after.daemon, "daemon zone");
+        assert_ne!(
+            before.sources, after.sources,
+            "the zone the source inherits"
+        );
+        let after = edit("(?i)korea", "(?i)china");
+        assert_ne!(before.feeds, after.feeds, "regex");
+        assert_eq!(before.sources, after.sources);
+        let after = edit("[[feed]]", "[[feed]]\nlimit = 5");
+        assert_ne!(before.feeds, after.feeds, "limit");
     }
 
     #[test]

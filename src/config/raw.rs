@@ -32,6 +32,12 @@ pub struct RawDaemon {
     pub retain: Option<Spanned<String>>,
     /// Title of `index.opml`.
     pub title: Option<Spanned<String>>,
+    /// IANA time zone in which cron schedules are read, e.g. "Europe/Berlin".
+    pub timezone: Option<Spanned<String>>,
+    /// How long shutdown waits for polls in flight, e.g. "10s".
+    pub grace: Option<Spanned<String>>,
+    /// Longest a server's `Cache-Control: max-age` may postpone a source's next poll.
+    pub cache_ceiling: Option<Spanned<String>>,
 }
 
 /// One `[[source]]`.
@@ -46,6 +52,8 @@ pub struct RawSource {
     pub tags: Vec<Spanned<String>>,
     /// Overrides `[daemon].retain` for this source.
     pub retain: Option<Spanned<String>>,
+    /// Overrides `[daemon].timezone` for this source's schedule.
+    pub timezone: Option<Spanned<String>>,
 }
 
 /// One `[[feed]]`: an output feed merged from some sources.

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
@@ -16,6 +17,7 @@ use url::Url;
 
 use super::raw::{RawDaemon, RawFeed, RawSource};
 use super::units::{parse_duration, parse_size};
+use super::zone::parse_timezone;
 use super::{Config, Daemon, FeedConfig, Problem, Schedule, SourceConfig, file_url};
 use crate::publish::Format;
 
@@ -234,6 +236,16 @@ impl Validator<'_> {
             title: raw
                 .title
                 .map_or_else(|| "syndic feeds".into(), Spanned::into_inner),
+            timezone: raw
+                .timezone
+                .and_then(|z| self.timezone("daemon.timezone", &z))
+                .unwrap_or(Tz::UTC),
+            grace: self.duration_or_zero("daemon.grace", raw.grace.as_ref(), "10s"),
+            cache_ceiling: self.duration_or_zero(
+                "daemon.cache_ceiling",
+                raw.cache_ceiling.as_ref(),
+                "6h",
+            ),
         }
     }
 
@@ -265,12 +277,17 @@ impl Validator<'_> {
             Some(r) => self.duration(&format!("{key}.retain"), Some(r), "90d"),
             None => daemon.retain,
         };
+        let timezone = match &raw.timezone {
+            Some(z) => self.timezone(&format!("{key}.timezone"), z),
+            None => Some(daemon.timezone),
+        };
         Some(SourceConfig {
             name: name_ok.then(|| raw.name.into_inner())?,
             url: url?,
             schedule: schedule?,
             tags,
             retain,
+            timezone: timezone?,
         })
     }
 
@@ -424,21 +441,40 @@ impl Validator<'_> {
         }
     }
 
+    fn timezone(&mut self, key: &str, text: &Spanned<String>) -> Option<Tz> {
+        match parse_timezone(text.get_ref()) {
+            Ok(zone) => Some(zone),
+            Err(e) => {
+                self.at(text, key, e);
+                None
+            }
+        }
+    }
+
     fn duration(&mut self, key: &str, text: Option<&Spanned<String>>, default: &str) -> Duration {
+        match text {
+            Some(t) if parse_duration(t.get_ref()).is_ok_and(|d| d.is_zero()) => {
+                self.at(t, key, "must be longer than 0".into());
+                Duration::ZERO
+            }
+            _ => self.duration_or_zero(key, text, default),
+        }
+    }
+
+    /// A duration for which zero means something ("do not wait", "ignore the server").
+    fn duration_or_zero(
+        &mut self,
+        key: &str,
+        text: Option<&Spanned<String>>,
+        default: &str,
+    ) -> Duration {
         let Some(text) = text else {
             return parse_duration(default).expect("default duration parses");
         };
-        match parse_duration(text.get_ref()) {
-            Ok(d) if d.is_zero() => {
-                self.at(text, key, "must be longer than 0".into());
-                d
-            }
-            Ok(d) => d,
-            Err(e) => {
-                self.at(text, key, e);
-                Duration::ZERO
-            }
-        }
+        parse_duration(text.get_ref()).unwrap_or_else(|e| {
+            self.at(text, key, e);
+            Duration::ZERO
+        })
     }
 
     fn count(&mut self, key: &str, value: Option<Spanned<u32>>, default: u32) -> usize {
@@ -601,6 +637,10 @@ include = ["(?i)korea"]
         );
         assert_eq!(config.daemon.timeout, Duration::from_secs(30));
         assert_eq!(config.daemon.max_body, 8 << 20);
+        assert_eq!(config.daemon.timezone, Tz::UTC);
+        assert_eq!(config.daemon.grace, Duration::from_secs(10));
+        assert_eq!(config.daemon.cache_ceiling, Duration::from_secs(6 * 3600));
+        assert_eq!(config.sources[0].timezone, Tz::UTC);
         assert_eq!(
             config.sources[1].url.as_str(),
             "file:///etc/syndic/feeds/b.xml"
@@ -673,6 +713,63 @@ formats = ["rss", "opml"]
             (parts.next(), parts.next())
         });
         assert_eq!(found, sorted, "problems are listed in file order");
+    }
+
+    #[test]
+    fn time_zones_grace_and_cache_ceiling() {
+        let config = check(
+            r#"
+[daemon]
+timezone = "Europe/Berlin"
+grace = "0s"
+cache_ceiling = "1h30m"
+
+[[source]]
+name = "here"
+url = "https://example.org/a.xml"
+
+[[source]]
+name = "there"
+url = "https://example.org/b.xml"
+timezone = "Asia/Seoul"
+"#,
+        )
+        .expect("valid");
+        assert_eq!(config.daemon.timezone, Tz::Europe__Berlin);
+        assert_eq!(config.daemon.grace, Duration::ZERO, "zero: do not wait");
+        assert_eq!(config.daemon.cache_ceiling, Duration::from_secs(5400));
+        assert_eq!(config.sources[0].timezone, Tz::Europe__Berlin, "inherited");
+        assert_eq!(config.sources[1].timezone, Tz::Asia__Seoul, "its own");
+
+        let found = problems("[daemon]\ntimeout = \"0s\"\n");
+        assert_eq!(
+            found,
+            ["2:11: daemon.timeout: must be longer than 0"],
+            "where zero means nothing, it is still refused"
+        );
+
+        let found = problems(
+            r#"[daemon]
+timezone = "europe/berlin"
+grace = "soon"
+cache_ceiling = "6"
+
+[[source]]
+name = "a"
+url = "https://example.org/a.xml"
+timezone = "Mars/Olympus_Mons"
+"#,
+        );
+        let expected = [
+            "2:12: daemon.timezone: unknown time zone \"europe/berlin\" (did you mean \"Europe/Berlin\"?)",
+            "3:9: daemon.grace: \"soon\" is not a duration",
+            "4:17: daemon.cache_ceiling: \"6\" has no unit",
+            "9:12: source \"a\".timezone: unknown time zone \"Mars/Olympus_Mons\": use an IANA name",
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (found, want) in found.iter().zip(expected) {
+            assert!(found.starts_with(want), "{found:?} is not {want:?}");
+        }
     }
 
     #[test]

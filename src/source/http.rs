@@ -1,8 +1,11 @@
 //! Fetching a source's bytes: `http(s)://` with conditional GET, or `file://`.
 //!
-//! Bodies are read chunk by chunk and abandoned as soon as they pass `max_body`, so a huge or
-//! endless body never sits in memory. The whole fetch is bounded by `timeout`. This module
-//! returns bytes and response metadata only; it does not decode or parse them.
+//! Redirects are followed here, by hand, up to [`MAX_REDIRECTS`], so that a permanent move
+//! can be reported to the caller (which may then poll the new URL) and so that a redirect
+//! can never lead to a non-HTTP URL. Bodies are read chunk by chunk and abandoned as soon as
+//! they pass `max_body`, so a huge or endless body never sits in memory. The whole fetch,
+//! redirects included, is bounded by `timeout`. This module returns bytes and response
+//! metadata only; it does not decode or parse them.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,12 +27,19 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
+/// Most redirects followed for one fetch; one more is an error.
+pub const MAX_REDIRECTS: usize = 10;
+
 /// A fetch that succeeded.
 #[derive(Debug)]
 pub enum Fetched {
     /// 304, or a file whose size and modification time are unchanged.
     NotModified {
         status: Option<u16>,
+        /// The 304's `Cache-Control: max-age`, as for [`Body::max_age`].
+        max_age: Option<Duration>,
+        /// Where the source has permanently moved, as for [`Body::moved_to`].
+        moved_to: Option<Url>,
     },
     Body(Body),
 }
@@ -45,6 +55,14 @@ pub struct Body {
     /// HTTP status; `None` for files.
     pub status: Option<u16>,
     pub validators: Validators,
+    /// How long the server says the response stays fresh (`Cache-Control: max-age`; zero
+    /// for `no-store` or a bare `no-cache`): a floor for the next poll. `None` for files and
+    /// for servers that do not say.
+    pub max_age: Option<Duration>,
+    /// Where the source has permanently moved: the URL reached by the leading run of
+    /// permanent redirects (301, 308) from the one requested. A temporary redirect ends the
+    /// run, since what lies behind it may change. `None` for files and unmoved sources.
+    pub moved_to: Option<Url>,
 }
 
 /// Why a fetch failed. The daemon branches on the kind (back-off, Retry-After, Gone).
@@ -53,7 +71,8 @@ pub enum FetchError {
     #[error("HTTP {status}")]
     Status {
         status: u16,
-        /// `Retry-After` in seconds, when given as a number (429, 503).
+        /// How long the server asked us to wait (`Retry-After`, mostly with 429 and 503),
+        /// from when the answer came: given in seconds or as a date.
         retry_after: Option<Duration>,
     },
     #[error("no complete response within {0:?}")]
@@ -62,6 +81,9 @@ pub enum FetchError {
     TooLarge { limit: u64 },
     #[error("{0}")]
     Network(String),
+    /// A redirect that cannot be followed: no Location, not http(s), or too many.
+    #[error("{0}")]
+    Redirect(String),
     #[error("{0}")]
     File(String),
 }
@@ -71,6 +93,14 @@ impl FetchError {
     pub fn status(&self) -> Option<u16> {
         match self {
             FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// How long the server asked us to wait before asking again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -90,7 +120,7 @@ impl Fetcher {
             .user_agent(daemon.user_agent.clone())
             .timeout(daemon.timeout)
             .connect_timeout(daemon.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(10))
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Fetcher {
             client,
@@ -107,7 +137,45 @@ impl Fetcher {
         }
     }
 
+    /// Fetches over HTTP within one deadline for the whole chain of redirects.
     async fn fetch_http(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        tokio::time::timeout(self.timeout, self.follow(url, validators))
+            .await
+            .unwrap_or(Err(FetchError::Timeout(self.timeout)))
+    }
+
+    /// Requests `url` and follows its redirects, sending the same validators on each hop.
+    async fn follow(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let mut current = url.clone();
+        let mut moved_to = None;
+        let mut permanent = true;
+        for _ in 0..=MAX_REDIRECTS {
+            let response = self.request(&current, validators).await?;
+            let status = response.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                let moved_to = moved_to.filter(|m| m != url);
+                return self.answer(response, current, moved_to).await;
+            }
+            let next = redirect_target(&current, status, response.headers())?;
+            permanent &= matches!(
+                status,
+                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+            );
+            if permanent {
+                moved_to = Some(next.clone());
+            }
+            current = next;
+        }
+        Err(FetchError::Redirect(format!(
+            "more than {MAX_REDIRECTS} redirects (the most syndic follows), last to {current}"
+        )))
+    }
+
+    async fn request(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<reqwest::Response, FetchError> {
         let mut request = self.client.get(url.clone()).header(
             header::ACCEPT,
             "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
@@ -118,17 +186,28 @@ impl Fetcher {
         if let Some(modified) = &validators.last_modified {
             request = request.header(header::IF_MODIFIED_SINCE, modified);
         }
-        let mut response = request.send().await.map_err(|e| self.classify(e))?;
+        request.send().await.map_err(|e| self.classify(e))
+    }
+
+    /// Turns the last response of a chain into the fetch's outcome, reading its body.
+    async fn answer(
+        &self,
+        mut response: reqwest::Response,
+        url: Url,
+        moved_to: Option<Url>,
+    ) -> Result<Fetched, FetchError> {
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified {
                 status: Some(status.as_u16()),
+                max_age: super::headers::max_age(response.headers()),
+                moved_to,
             });
         }
         if !status.is_success() {
             return Err(FetchError::Status {
                 status: status.as_u16(),
-                retry_after: retry_after(response.headers()),
+                retry_after: super::headers::retry_after(response.headers(), SystemTime::now()),
             });
         }
         if response.content_length().is_some_and(|n| n > self.max_body) {
@@ -148,13 +227,15 @@ impl Fetcher {
         let headers = response.headers();
         Ok(Fetched::Body(Body {
             bytes,
-            url: response.url().clone(),
+            url,
             content_type: header_text(headers, header::CONTENT_TYPE),
             status: Some(status.as_u16()),
             validators: Validators {
                 etag: header_text(headers, header::ETAG),
                 last_modified: header_text(headers, header::LAST_MODIFIED),
             },
+            max_age: super::headers::max_age(headers),
+            moved_to,
         }))
     }
 
@@ -172,7 +253,11 @@ impl Fetcher {
         }
         let stamp = file_stamp(&path, meta.len(), meta.modified().ok());
         if validators.etag.as_deref() == Some(stamp.as_str()) {
-            return Ok(Fetched::NotModified { status: None });
+            return Ok(Fetched::NotModified {
+                status: None,
+                max_age: None,
+                moved_to: None,
+            });
         }
         if meta.len() > self.max_body {
             return Err(FetchError::TooLarge {
@@ -199,6 +284,8 @@ impl Fetcher {
                 etag: Some(stamp),
                 last_modified: None,
             },
+            max_age: None,
+            moved_to: None,
         }))
     }
 
@@ -217,21 +304,36 @@ fn file_stamp(path: &Path, len: u64, modified: Option<SystemTime>) -> String {
     format!("file:{len}:{nanos}:{}", path.display())
 }
 
+/// Where a redirect from `from` leads: its Location, resolved against `from`, if http(s).
+fn redirect_target(from: &Url, status: StatusCode, headers: &HeaderMap) -> Result<Url, FetchError> {
+    let code = status.as_u16();
+    // Servers do send raw UTF-8 here; the URL parser percent-encodes it.
+    let location = headers
+        .get(header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| {
+            FetchError::Redirect(format!("HTTP {code} redirect without a Location header"))
+        })?;
+    let target = from.join(&location).map_err(|e| {
+        FetchError::Redirect(format!(
+            "HTTP {code} redirect to {location:?}, which is not a usable URL: {e}"
+        ))
+    })?;
+    match target.scheme() {
+        "http" | "https" => Ok(target),
+        other => Err(FetchError::Redirect(format!(
+            "HTTP {code} redirect to {target}: a {other}: URL is not followed (only http and https)"
+        ))),
+    }
+}
+
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-}
-
-/// `Retry-After` as a number of seconds. (An HTTP-date form is read by the daemon's
-/// scheduler, which knows the clock.)
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    header_text(headers, header::RETRY_AFTER)?
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 /// "error sending request: client error (Connect): tcp connect error: Connection refused":

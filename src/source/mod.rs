@@ -1,11 +1,12 @@
 //! Sources: fetch a source's bytes and turn them into normalised items.
 //!
 //! [`poll`] is the one path from a URL to items, shared by `once`, `preview` and the daemon:
-//! fetch ([`http`]) → decode ([`charset`]), sniff and parse ([`feed`]: the RSS/Atom reader
-//! [`feedxml`] on the [`xml`] tokeniser, with [`elements`] and [`capture`], or [`json`]) →
-//! normalise ([`normalise`]). [`date`] and [`text`] are shared helpers; [`discover`] finds
-//! the feeds an HTML page links to. It neither reads nor writes the store: callers pass
-//! validators in and record the outcome.
+//! fetch ([`http`], with [`headers`] read for when to ask again) → decode ([`charset`]),
+//! sniff and parse ([`feed`]: the RSS/Atom reader [`feedxml`] on the [`xml`] tokeniser, with
+//! [`elements`] and [`capture`], or [`json`]) → normalise ([`normalise`]). [`date`] and
+//! [`text`] are shared helpers; [`discover`] finds the feeds an HTML page links to. It
+//! neither reads nor writes the store: callers pass validators in and record the outcome,
+//! and act on what the server said about timing and moves.
 
 mod capture;
 pub mod charset;
@@ -14,11 +15,14 @@ pub mod discover;
 mod elements;
 pub mod feed;
 mod feedxml;
+mod headers;
 pub mod http;
 pub mod json;
 pub mod normalise;
 pub mod text;
 pub mod xml;
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -36,7 +40,13 @@ pub const MAX_ENTRIES: usize = 5000;
 #[derive(Debug)]
 pub enum Polled {
     /// The source has not changed since the validators were issued.
-    NotModified { status: Option<u16> },
+    NotModified {
+        status: Option<u16>,
+        /// How long the server says its answer stays fresh ([`http::Body::max_age`]).
+        max_age: Option<Duration>,
+        /// Where the source has permanently moved ([`http::Body::moved_to`]).
+        moved_to: Option<Url>,
+    },
     /// The source's current items, normalised.
     Items {
         items: Vec<Item>,
@@ -47,6 +57,10 @@ pub enum Polled {
         warning: Option<String>,
         status: Option<u16>,
         validators: Validators,
+        /// How long the server says its answer stays fresh ([`http::Body::max_age`]).
+        max_age: Option<Duration>,
+        /// Where the source has permanently moved ([`http::Body::moved_to`]).
+        moved_to: Option<Url>,
     },
 }
 
@@ -70,6 +84,14 @@ impl PollError {
             PollError::Parse(_) | PollError::Internal(_) => None,
         }
     }
+
+    /// How long the server asked us to wait before polling again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PollError::Fetch(e) => e.retry_after(),
+            PollError::Parse(_) | PollError::Internal(_) => None,
+        }
+    }
 }
 
 /// Fetches `url` for source `name` and returns its items, with `first_seen = now`.
@@ -81,7 +103,17 @@ pub async fn poll(
     now: DateTime<Utc>,
 ) -> Result<Polled, PollError> {
     let body = match fetcher.fetch(url, validators).await? {
-        Fetched::NotModified { status } => return Ok(Polled::NotModified { status }),
+        Fetched::NotModified {
+            status,
+            max_age,
+            moved_to,
+        } => {
+            return Ok(Polled::NotModified {
+                status,
+                max_age,
+                moved_to,
+            });
+        }
         Fetched::Body(body) => body,
     };
     let name = name.to_string();
@@ -103,6 +135,8 @@ pub async fn poll(
             format,
             status: body.status,
             validators: body.validators,
+            max_age: body.max_age,
+            moved_to: body.moved_to,
         })
     })
     .await
@@ -142,5 +176,38 @@ mod tests {
             "the first ones are kept"
         );
         assert_eq!(warning, None, "a long feed is not a broken one");
+    }
+
+    #[tokio::test]
+    async fn a_file_has_no_cache_lifetime_and_never_moves() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("one.xml");
+        std::fs::write(
+            &path,
+            "<rss version='2.0'><channel><item><guid>x</guid></item></channel></rss>",
+        )
+        .unwrap();
+        let config = Config::parse("", Path::new("syndic.toml")).unwrap();
+        let fetcher = Fetcher::new(&config.daemon).unwrap();
+        let url = Url::from_file_path(&path).unwrap();
+        let first = poll(&fetcher, "one", &url, &Validators::default(), Utc::now()).await;
+        let Ok(Polled::Items {
+            max_age,
+            moved_to,
+            validators,
+            ..
+        }) = first
+        else {
+            panic!("a first poll reads the file: {first:?}");
+        };
+        assert_eq!((max_age, moved_to), (None, None));
+        let again = poll(&fetcher, "one", &url, &validators, Utc::now()).await;
+        let Ok(Polled::NotModified {
+            max_age, moved_to, ..
+        }) = again
+        else {
+            panic!("an unchanged file is not read again: {again:?}");
+        };
+        assert_eq!((max_age, moved_to), (None, None));
     }
 }
