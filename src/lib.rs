@@ -8,9 +8,11 @@
 //!
 //! - [`cli`]: command-line arguments, logging, exit codes; routes to [`cmd`].
 //! - [`cmd`]: one module per subcommand (`once`, `check`, `preview`, `status`).
+//! - [`harvest`]: one poll of one source, recorded; shared by `once` and (next) the daemon.
 //! - [`config`]: the TOML file: raw serde structs, then validation into a resolved [`config::Config`].
 //! - [`model`]: the one [`model::Item`] every source is normalised into.
 //! - [`source`]: fetch bytes (`http`), turn them into items (`feed`, `xml`, `json`, `normalise`).
+//! - [`schedule`]: when each source polls next (cron, timezone, jitter, back-off).
 //! - [`store`]: SQLite: items with first-seen times, per-source HTTP and health state.
 //! - [`pipeline`]: per output feed: select, filter, de-duplicate, sort, limit.
 //! - [`publish`]: render RSS, Atom, JSON Feed and OPML; write files atomically when they change.
@@ -23,8 +25,10 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod harvest;
 pub mod model;
 pub mod pipeline;
 pub mod publish;
+pub mod schedule;
 pub mod source;
 pub mod store;

@@ -21,7 +21,8 @@ use crate::source::http::Validators;
 pub const FILE_NAME: &str = "syndic.db";
 
 /// Schema steps; step N brings `user_version` from N to N+1. Never edit a step that shipped.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE sources (
         name          TEXT PRIMARY KEY,
         etag          TEXT,
@@ -48,7 +49,15 @@ const MIGRATIONS: &[&str] = &["
     -- ORDER BY term, so no row is sorted.
     CREATE INDEX items_by_date ON items (sort_date DESC, first_seen, source, id);
     CREATE INDEX items_by_source_date ON items (source, sort_date DESC);
-"];
+",
+    "
+    -- What the daemon's scheduler needs to survive a restart (and `status` shows).
+    ALTER TABLE sources ADD COLUMN retry_at INTEGER;    -- Retry-After: no poll before this
+    ALTER TABLE sources ADD COLUMN fresh_until INTEGER; -- Cache-Control max-age, capped
+    ALTER TABLE sources ADD COLUMN gone_url TEXT;       -- the URL that answered 410 Gone
+    ALTER TABLE sources ADD COLUMN moved_to TEXT;       -- where a permanent redirect led
+",
+];
 
 pub struct Store {
     conn: Connection,
@@ -70,6 +79,21 @@ pub struct Poll<'a> {
     /// Something wrong with what the source sent that did not stop it being read (a
     /// malformed document read in part): kept as the source's last error.
     pub warning: Option<&'a str>,
+    /// No poll before this: the server's `Cache-Control: max-age`, capped by the config.
+    pub fresh_until: Option<DateTime<Utc>>,
+    /// Where a permanent redirect (301, 308) led, for the user to put in the config.
+    pub moved_to: Option<&'a str>,
+}
+
+/// What a failed poll leaves for the scheduler.
+pub struct Failure<'a> {
+    pub now: DateTime<Utc>,
+    pub status: Option<u16>,
+    pub error: &'a str,
+    /// No poll before this: the server's `Retry-After`.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// The URL, when it answered 410 Gone: polling it stops until the config changes it.
+    pub gone_url: Option<&'a str>,
 }
 
 /// What a poll changed in the store.
@@ -91,6 +115,10 @@ pub struct SourceState {
     pub last_error: Option<String>,
     pub failures: u32,
     pub items: u64,
+    pub retry_at: Option<DateTime<Utc>>,
+    pub fresh_until: Option<DateTime<Utc>>,
+    pub gone_url: Option<String>,
+    pub moved_to: Option<String>,
 }
 
 impl Store {
@@ -151,6 +179,28 @@ impl Store {
             }))
     }
 
+    /// The validators to send when polling `source` next.
+    pub fn validators(&self, source: &str) -> anyhow::Result<Validators> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT etag, last_modified FROM sources WHERE name = ?1")?;
+        let found = stmt
+            .query_row(params![source], |r| {
+                Ok(Validators {
+                    etag: r.get(0)?,
+                    last_modified: r.get(1)?,
+                })
+            })
+            .optional()?;
+        Ok(found.unwrap_or_default())
+    }
+
+    /// Asks SQLite a trivial question: the daemon's liveness check.
+    pub fn ping(&self) -> anyhow::Result<()> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Every source the store knows, by name.
     pub fn source_states(&self) -> anyhow::Result<Vec<SourceState>> {
         self.states(None)
@@ -159,7 +209,8 @@ impl Store {
     fn states(&self, only: Option<&str>) -> anyhow::Result<Vec<SourceState>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, etag, last_modified, last_fetch, last_success, last_status, last_error,
-                    failures, (SELECT count(*) FROM items WHERE items.source = sources.name)
+                    failures, (SELECT count(*) FROM items WHERE items.source = sources.name),
+                    retry_at, fresh_until, gone_url, moved_to
              FROM sources WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
         )?;
         let rows = stmt.query_map(params![only], |r| {
@@ -175,6 +226,10 @@ impl Store {
                 last_error: r.get(6)?,
                 failures: r.get(7)?,
                 items: r.get::<_, i64>(8)? as u64,
+                retry_at: r.get::<_, Option<i64>>(9)?.and_then(from_unix),
+                fresh_until: r.get::<_, Option<i64>>(10)?.and_then(from_unix),
+                gone_url: r.get(11)?,
+                moved_to: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -247,13 +302,14 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO sources (name, etag, last_modified, last_fetch, last_success, last_listed,
-                                  last_status, last_error, failures)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?8, ?5, ?7, 0)
+                                  last_status, last_error, failures, fresh_until, moved_to)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?8, ?5, ?7, 0, ?9, ?10)
              ON CONFLICT (name) DO UPDATE SET
                  etag = CASE WHEN ?6 THEN excluded.etag ELSE etag END,
                  last_modified = CASE WHEN ?6 THEN excluded.last_modified ELSE last_modified END,
                  last_fetch = ?4, last_success = ?4, last_listed = coalesce(?8, last_listed),
-                 last_status = ?5, last_error = ?7, failures = 0",
+                 last_status = ?5, last_error = ?7, failures = 0,
+                 retry_at = NULL, fresh_until = ?9, gone_url = NULL, moved_to = ?10",
             params![
                 source,
                 poll.validators.and_then(|v| v.etag.as_deref()),
@@ -262,7 +318,9 @@ impl Store {
                 poll.status,
                 poll.validators.is_some(),
                 poll.warning,
-                poll.items.map(|_| now)
+                poll.items.map(|_| now),
+                poll.fresh_until.map(|t| t.timestamp()),
+                poll.moved_to
             ],
         )?;
         // Retention: an item goes once its source has not listed it for `retain`, unless it
@@ -283,21 +341,24 @@ impl Store {
         Ok(changes)
     }
 
-    /// Records a failed poll: the error and status, one more consecutive failure. Items and
-    /// validators stay as they were.
-    pub fn record_failure(
-        &mut self,
-        source: &str,
-        now: DateTime<Utc>,
-        status: Option<u16>,
-        error: &str,
-    ) -> anyhow::Result<()> {
+    /// Records a failed poll: the error and status, one more consecutive failure, and what
+    /// the server asked of the scheduler. Items and validators stay as they were.
+    pub fn record_failure(&mut self, source: &str, failure: &Failure) -> anyhow::Result<()> {
         self.conn.execute(
-            "INSERT INTO sources (name, last_fetch, last_status, last_error, failures)
-             VALUES (?1, ?2, ?3, ?4, 1)
+            "INSERT INTO sources (name, last_fetch, last_status, last_error, failures, retry_at,
+                                  gone_url)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)
              ON CONFLICT (name) DO UPDATE SET
-                 last_fetch = ?2, last_status = ?3, last_error = ?4, failures = failures + 1",
-            params![source, now.timestamp(), status, error],
+                 last_fetch = ?2, last_status = ?3, last_error = ?4, failures = failures + 1,
+                 retry_at = ?5, gone_url = ?6",
+            params![
+                source,
+                failure.now.timestamp(),
+                failure.status,
+                failure.error,
+                failure.retry_at.map(|t| t.timestamp()),
+                failure.gone_url
+            ],
         )?;
         Ok(())
     }
@@ -385,6 +446,8 @@ mod tests {
             retain: Duration::from_secs(10 * 86_400),
             keep_newest: 2,
             warning: None,
+            fresh_until: None,
+            moved_to: None,
         }
     }
 
@@ -576,10 +639,19 @@ mod tests {
                 &poll(1, Some(&[item("a", Some(1), 1)]), Some(&validators)),
             )
             .unwrap();
+        let failure = |day, status, error| Failure {
+            now: at(day),
+            status,
+            error,
+            retry_at: None,
+            gone_url: None,
+        };
         store
-            .record_failure("s", at(2), Some(500), "HTTP 500")
+            .record_failure("s", &failure(2, Some(500), "HTTP 500"))
             .unwrap();
-        store.record_failure("s", at(3), None, "timed out").unwrap();
+        store
+            .record_failure("s", &failure(3, None, "timed out"))
+            .unwrap();
         let state = store.source_state("s").unwrap();
         assert_eq!(state.failures, 2);
         assert_eq!(state.last_error.as_deref(), Some("timed out"));
@@ -594,6 +666,53 @@ mod tests {
         assert_eq!(state.validators, validators);
         assert_eq!(state.last_success, Some(at(4)));
         assert_eq!(ids(&store), ["a"]);
+    }
+
+    #[test]
+    fn what_servers_asked_of_the_scheduler_is_kept_until_a_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let busy = Failure {
+            now: at(1),
+            status: Some(429),
+            error: "HTTP 429",
+            retry_at: Some(at(2)),
+            gone_url: None,
+        };
+        store.record_failure("s", &busy).unwrap();
+        let gone = Failure {
+            now: at(3),
+            status: Some(410),
+            error: "HTTP 410",
+            retry_at: None,
+            gone_url: Some("https://example.org/feed"),
+        };
+        store.record_failure("t", &gone).unwrap();
+        drop(store);
+        // Kept across a restart.
+        let mut store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.source_state("s").unwrap().retry_at, Some(at(2)));
+        let t = store.source_state("t").unwrap();
+        assert_eq!(t.gone_url.as_deref(), Some("https://example.org/feed"));
+        assert_eq!(t.failures, 1);
+
+        let moved = Poll {
+            fresh_until: Some(at(5)),
+            moved_to: Some("https://example.org/new"),
+            ..poll(4, None, None)
+        };
+        store.record_poll("s", &moved).unwrap();
+        store.record_poll("t", &moved).unwrap();
+        for name in ["s", "t"] {
+            let state = store.source_state(name).unwrap();
+            assert_eq!((state.retry_at, state.gone_url), (None, None), "{name}");
+            assert_eq!(state.fresh_until, Some(at(5)));
+            assert_eq!(state.moved_to.as_deref(), Some("https://example.org/new"));
+        }
+        // A later poll without a move or max-age clears both.
+        store.record_poll("s", &poll(6, None, None)).unwrap();
+        let state = store.source_state("s").unwrap();
+        assert_eq!((state.fresh_until, state.moved_to), (None, None));
     }
 
     #[test]

@@ -20,7 +20,8 @@ use url::Url;
 
 use crate::publish::Format;
 
-pub use units::{parse_duration, parse_size};
+pub use units::{format_duration, parse_duration, parse_size};
+pub use validate::parse_schedule;
 pub use zone::parse_timezone;
 
 /// A resolved, valid config.

@@ -91,6 +91,22 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{text:?}: size too large"))
 }
 
+/// Writes a duration the way [`parse_duration`] reads it, to the second: "1d2h", "40m", "0s".
+pub fn format_duration(d: Duration) -> String {
+    let mut left = d.as_secs();
+    let mut out = String::new();
+    for (unit, secs) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if left >= secs {
+            out.push_str(&format!("{}{unit}", left / secs));
+            left %= secs;
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +143,18 @@ mod tests {
         assert_eq!(parse_size("2gib"), Ok(2 << 30));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("8 MiBs").is_err());
+    }
+
+    #[test]
+    fn formatted_durations_read_back() {
+        for secs in [0, 1, 59, 60, 3_600, 5_400, 86_400, 90_061, 1_209_600] {
+            let text = format_duration(Duration::from_secs(secs));
+            assert_eq!(
+                parse_duration(&text),
+                Ok(Duration::from_secs(secs)),
+                "{text}"
+            );
+        }
+        assert_eq!(format_duration(Duration::from_secs(5_400)), "1h30m");
     }
 }

@@ -102,7 +102,13 @@ pub async fn poll(
     validators: &Validators,
     now: DateTime<Utc>,
 ) -> Result<Polled, PollError> {
-    let body = match fetcher.fetch(url, validators).await? {
+    let fetched = fetcher.fetch(url, validators).await?;
+    read(name, fetched, now).await
+}
+
+/// Turns what a fetch brought into items (the half of [`poll`] after the network).
+pub async fn read(name: &str, fetched: Fetched, now: DateTime<Utc>) -> Result<Polled, PollError> {
+    let body = match fetched {
         Fetched::NotModified {
             status,
             max_age,

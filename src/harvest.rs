@@ -1,0 +1,210 @@
+//! One poll of one source, start to finish: fetch and read it within the fetch limits,
+//! write the outcome to the store, and say what the scheduler must know next. `syndic once`
+//! and every daemon source task go through here, so both behave the same.
+//!
+//! A failed poll is an [`Outcome`] like any other (its items stay stored); only a store
+//! that cannot be written is an `Err`.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+use url::Url;
+
+use crate::config::{KEEP_NEWEST, SourceConfig};
+use crate::schedule::{History, MAX_RETRY_AFTER};
+use crate::source::http::{Fetcher, Limits, Validators};
+use crate::source::{PollError, Polled, read};
+use crate::store::{Changes, Failure, Poll, Store};
+
+/// What a poll did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// HTTP status; `None` for files and for failures before an answer.
+    pub status: Option<u16>,
+    pub changes: Changes,
+    /// The poll failed (a consecutive failure, for back-off).
+    pub failed: bool,
+    /// Why it failed, or what was wrong with a document that was read only in part.
+    pub error: Option<String>,
+    /// Where a permanent redirect led.
+    pub moved_to: Option<Url>,
+    /// The scheduler's view of the source after this poll.
+    pub history: History,
+    pub elapsed: Duration,
+}
+
+/// Fetches and reads `source`, holding a fetch slot from `limits` while fetching. `None`
+/// when `abandon` fires before the fetch is done; once the bytes are in, they are read.
+pub async fn fetch(
+    fetcher: &Fetcher,
+    limits: &Limits,
+    source: &SourceConfig,
+    validators: &Validators,
+    now: DateTime<Utc>,
+    abandon: &CancellationToken,
+) -> Option<(Result<Polled, PollError>, Duration)> {
+    let began = Instant::now();
+    let fetched = tokio::select! {
+        fetched = async {
+            let _permit = limits.acquire(&source.url).await;
+            fetcher.fetch(&source.url, validators).await
+        } => fetched,
+        () = abandon.cancelled() => return None,
+    };
+    let result = match fetched {
+        Ok(fetched) => read(&source.name, fetched, now).await,
+        Err(e) => Err(e.into()),
+    };
+    Some((result, began.elapsed()))
+}
+
+/// Writes one poll's outcome to the store. `before` is the scheduler's view before it;
+/// `cache_ceiling` caps how long a server's `max-age` may postpone the next poll.
+pub fn record(
+    store: &mut Store,
+    source: &SourceConfig,
+    result: Result<Polled, PollError>,
+    now: DateTime<Utc>,
+    before: &History,
+    cache_ceiling: Duration,
+) -> anyhow::Result<Outcome> {
+    let mut poll = Poll {
+        now,
+        items: None,
+        status: None,
+        validators: None,
+        retain: source.retain,
+        keep_newest: KEEP_NEWEST,
+        warning: None,
+        fresh_until: None,
+        moved_to: None,
+    };
+    let succeeded = |max_age: Option<Duration>| History {
+        last_fetch: Some(now),
+        failures: 0,
+        retry_at: None,
+        fresh_until: max_age.map(|age| now + delta(age.min(cache_ceiling))),
+        gone: false,
+    };
+    match result {
+        Ok(Polled::NotModified {
+            status,
+            max_age,
+            moved_to,
+        }) => {
+            let history = succeeded(max_age);
+            poll.status = status;
+            poll.fresh_until = history.fresh_until;
+            poll.moved_to = moved_to.as_ref().map(Url::as_str);
+            let changes = store.record_poll(&source.name, &poll)?;
+            Ok(Outcome {
+                status,
+                changes,
+                failed: false,
+                error: None,
+                moved_to,
+                history,
+                elapsed: Duration::ZERO,
+            })
+        }
+        Ok(Polled::Items {
+            items,
+            status,
+            validators,
+            warning,
+            max_age,
+            moved_to,
+            ..
+        }) => {
+            let history = succeeded(max_age);
+            poll.items = Some(&items);
+            poll.status = status;
+            poll.warning = warning.as_deref();
+            poll.fresh_until = history.fresh_until;
+            poll.moved_to = moved_to.as_ref().map(Url::as_str);
+            // A document read only in part keeps the old validators, so the next poll
+            // fetches it again instead of being told it has not changed.
+            if warning.is_none() {
+                poll.validators = Some(&validators);
+            }
+            let changes = store.record_poll(&source.name, &poll)?;
+            Ok(Outcome {
+                status,
+                changes,
+                failed: false,
+                error: warning,
+                moved_to,
+                history,
+                elapsed: Duration::ZERO,
+            })
+        }
+        Err(e) => {
+            let error = e.to_string();
+            let status = e.status();
+            let gone = status == Some(410);
+            let retry_at = e
+                .retry_after()
+                .map(|wait| now + delta(wait.min(MAX_RETRY_AFTER)));
+            store.record_failure(
+                &source.name,
+                &Failure {
+                    now,
+                    status,
+                    error: &error,
+                    retry_at,
+                    gone_url: gone.then_some(source.url.as_str()),
+                },
+            )?;
+            Ok(Outcome {
+                status,
+                changes: Changes::default(),
+                failed: true,
+                error: Some(error),
+                moved_to: None,
+                history: History {
+                    last_fetch: Some(now),
+                    failures: before.failures.saturating_add(1),
+                    retry_at,
+                    fresh_until: before.fresh_until,
+                    gone,
+                },
+                elapsed: Duration::ZERO,
+            })
+        }
+    }
+}
+
+/// The log line of a poll, and the one-time warning for a permanent redirect.
+pub fn report(source: &SourceConfig, outcome: &Outcome, moved_to: &mut Option<String>) {
+    let ms = outcome.elapsed.as_millis() as u64;
+    let status = outcome
+        .status
+        .map_or_else(|| "-".to_string(), |s| s.to_string());
+    let (new, updated) = (outcome.changes.new, outcome.changes.updated);
+    match (&outcome.error, outcome.failed) {
+        (None, _) => {
+            info!(source = %source.name, %status, new, updated, ms, "Polled source.")
+        }
+        (Some(error), false) => {
+            warn!(source = %source.name, %status, new, updated, ms, %error, "Source failed: its document is broken; the entries before the break were kept.")
+        }
+        (Some(error), true) => {
+            warn!(source = %source.name, url = %source.url, %status, failures = outcome.history.failures, ms, %error, "Source failed; its stored items stay published.")
+        }
+    }
+    if !outcome.failed {
+        let now = outcome.moved_to.as_ref().map(|u| u.to_string());
+        if let Some(new_url) = &now
+            && moved_to.as_ref() != Some(new_url)
+        {
+            warn!(source = %source.name, url = %source.url, moved_to = %new_url, "Source moved permanently: put the new URL in the config.");
+        }
+        *moved_to = now;
+    }
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
