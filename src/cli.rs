@@ -23,6 +23,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the daemon: poll each source on its schedule, publish, reload on SIGHUP or when
+    /// the file changes, stop on SIGTERM (exit 0)
+    Run,
     /// Poll every source once, publish, exit: 0 all ok, 1 some source failed, 2 config error
     Once,
     /// Validate the config and print every problem: 0 valid, 2 not

@@ -7,8 +7,10 @@
 //! # Layout
 //!
 //! - [`cli`]: command-line arguments, logging, exit codes; routes to [`cmd`].
-//! - [`cmd`]: one module per subcommand (`once`, `check`, `preview`, `status`).
-//! - [`harvest`]: one poll of one source, recorded; shared by `once` and (next) the daemon.
+//! - [`cmd`]: one module per subcommand (`once`, `check`, `preview`, `status`; `run` is [`daemon`]).
+//! - [`daemon`]: `syndic run`: one task per source on its schedule, coalesced publishing,
+//!   reload, shutdown, systemd notifications.
+//! - [`harvest`]: one poll of one source, recorded; shared by `once` and the daemon.
 //! - [`config`]: the TOML file: raw serde structs, then validation into a resolved [`config::Config`].
 //! - [`model`]: the one [`model::Item`] every source is normalised into.
 //! - [`source`]: fetch bytes (`http`), turn them into items (`feed`, `xml`, `json`, `normalise`).
@@ -25,6 +27,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod daemon;
 pub mod harvest;
 pub mod model;
 pub mod pipeline;

@@ -2,7 +2,7 @@
 //! every problem named with its line.
 
 use wiremock::matchers::path;
-use wiremock::{Mock, MockServer};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{Site, fixture, fixture_response, syndic_in};
 
@@ -237,25 +237,84 @@ async fn status_shows_each_source_after_a_run() {
         .respond_with(fixture_response("alpha.rss"))
         .mount(&server)
         .await;
-    let site = Site::new(&format!(
-        "[[source]]\nname = \"alpha\"\nurl = \"{0}/alpha.rss\"\n\n[[source]]\nname = \"gone\"\nurl = \"{0}/gone\"\n",
-        server.uri()
-    ));
+    Mock::given(path("/busy"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7200"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/gone"))
+        .respond_with(ResponseTemplate::new(410))
+        .mount(&server)
+        .await;
+    Mock::given(path("/old"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/alpha.rss"))
+        .mount(&server)
+        .await;
+    let source = |name: &str, path: &str| {
+        format!(
+            "[[source]]\nname = \"{name}\"\nurl = \"{}{path}\"\nschedule = \"0 * * * *\"\n\n",
+            server.uri()
+        )
+    };
+    let site = Site::new(
+        &[
+            source("alpha", "/alpha.rss"),
+            source("missing", "/missing"),
+            source("busy", "/busy"),
+            source("gone", "/gone"),
+            source("moved", "/old"),
+            source("new", "/new"),
+        ]
+        .concat(),
+    );
+    // Poll all but "new" once.
+    let config = std::fs::read_to_string(site.config()).unwrap();
+    let cut = config.find("[[source]]\nname = \"new\"").unwrap();
+    site.write_config(&config[..cut]);
     assert_eq!(site.syndic(&["once"]).await.code, 1);
+    site.write_config(&config);
     let status = site.syndic(&["status"]).await;
     assert_eq!(status.code, 0);
-    let alpha = status
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("alpha"))
-        .unwrap();
-    let gone = status
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("gone"))
-        .unwrap();
+    let line = |name: &str| {
+        status
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in\n{}", status.stdout))
+            .to_string()
+    };
     let columns = |l: &str| l.split_whitespace().map(String::from).collect::<Vec<_>>();
-    assert_eq!(&columns(alpha)[3..6], ["200", "3", "0"], "{alpha}");
-    assert_eq!(&columns(gone)[3..6], ["404", "0", "1"], "{gone}");
-    assert!(gone.ends_with("HTTP 404"), "{gone}");
+    let (alpha, missing) = (line("alpha"), line("missing"));
+    assert_eq!(&columns(&alpha)[3..6], ["200", "3", "0"], "{alpha}");
+    // Next run: the next hour's slot plus alpha's jitter (at most 5 minutes).
+    let next = chrono::NaiveDateTime::parse_from_str(
+        &format!("{} {}", columns(&alpha)[6], columns(&alpha)[7]),
+        "%Y-%m-%d %H:%M:%S",
+    )
+    .unwrap()
+    .and_utc();
+    let ahead = next - chrono::Utc::now();
+    assert!(
+        ahead > chrono::TimeDelta::zero() && ahead <= chrono::TimeDelta::minutes(65),
+        "{alpha}"
+    );
+    assert!(alpha.contains("on schedule"), "{alpha}");
+    assert_eq!(&columns(&missing)[3..6], ["404", "0", "1"], "{missing}");
+    assert!(missing.ends_with("HTTP 404"), "{missing}");
+    assert!(missing.contains("(back-off 1h)"), "{missing}");
+    assert!(
+        line("busy").contains("Retry-After (back-off 1h)"),
+        "{}",
+        line("busy")
+    );
+    assert!(
+        line("gone").contains("stopped: 410 Gone"),
+        "{}",
+        line("gone")
+    );
+    let moved = line("moved");
+    assert!(
+        moved.contains(&format!("moved permanently to {}/alpha.rss", server.uri())),
+        "{moved}"
+    );
+    assert!(line("new").contains("never polled") && line("new").contains("now"));
 }

@@ -22,6 +22,19 @@ pub const EXIT_USAGE: u8 = 2;
 pub async fn run(cli: Cli) -> u8 {
     let explicit = cli.config.as_deref();
     match cli.command {
+        Command::Run => match config_path(explicit) {
+            Ok(path) => match Config::load(&path) {
+                Ok(config) => crate::daemon::run(path, config).await,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    EXIT_USAGE
+                }
+            },
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_USAGE
+            }
+        },
         Command::Once => match load(explicit) {
             Ok(config) => once::once(&config).await,
             Err(code) => code,

@@ -31,12 +31,22 @@ pub struct Written {
 /// feed failing to write does not stop the others: the first error is returned after all
 /// were tried.
 pub fn publish(config: &Config, store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<Written>> {
+    publish_some(config, store, now, |_| true)
+}
+
+/// Like [`publish`], for the feeds `wanted` picks (the index is always written).
+pub fn publish_some(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    wanted: impl Fn(&FeedConfig) -> bool,
+) -> anyhow::Result<Vec<Written>> {
     let dir = &config.daemon.output_dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output_dir {}", dir.display()))?;
     let mut written = Vec::new();
     let mut first_error = None;
-    for feed in &config.feeds {
+    for feed in config.feeds.iter().filter(|f| wanted(f)) {
         match publish_feed(config, feed, store, now) {
             Ok(files) => written.extend(files),
             Err(e) => {

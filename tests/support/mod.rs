@@ -181,3 +181,231 @@ pub fn assert_valid_output(name: &str, bytes: &[u8]) {
         atom_syndication::Feed::read_from(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
+
+/// One scripted answer of a [`LogServer`].
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// How long the server takes before answering.
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn ok(body: Vec<u8>) -> Reply {
+        Reply {
+            status: 200,
+            headers: Vec::new(),
+            body,
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            ..Reply::ok(Vec::new())
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn delay(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+}
+
+#[derive(Default)]
+struct LogState {
+    routes: std::collections::HashMap<String, Reply>,
+    hits: Vec<(String, std::time::Instant)>,
+    in_flight: usize,
+    most_in_flight: usize,
+}
+
+/// An HTTP/1.1 server on 127.0.0.1:0 that answers each path with a scripted [`Reply`] (404
+/// otherwise), one request per connection, and records when each path was asked for and
+/// how many requests it was serving at once.
+#[derive(Clone)]
+pub struct LogServer {
+    pub addr: SocketAddr,
+    state: std::sync::Arc<std::sync::Mutex<LogState>>,
+}
+
+impl LogServer {
+    pub async fn start() -> LogServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let server = LogServer {
+            addr: listener.local_addr().expect("addr"),
+            state: Default::default(),
+        };
+        let state = server.state.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                tokio::spawn(serve_one(socket, state.clone()));
+            }
+        });
+        server
+    }
+
+    pub fn route(&self, path: &str, reply: Reply) {
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_string(), reply);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// When `path` was asked for, in order.
+    pub fn hits(&self, path: &str) -> Vec<std::time::Instant> {
+        let state = self.state.lock().unwrap();
+        state
+            .hits
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
+    /// The most requests served at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.lock().unwrap().most_in_flight
+    }
+
+    /// Waits up to `within` for `path` to have been asked for `count` times.
+    pub async fn wait_for_hits(&self, path: &str, count: usize, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
+            if self.hits(path).len() >= count {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.hits(path).len() >= count
+    }
+}
+
+async fn serve_one(
+    mut socket: tokio::net::TcpStream,
+    state: std::sync::Arc<std::sync::Mutex<LogState>>,
+) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let reply = {
+        let mut state = state.lock().unwrap();
+        state.hits.push((path.clone(), std::time::Instant::now()));
+        state.in_flight += 1;
+        state.most_in_flight = state.most_in_flight.max(state.in_flight);
+        state.routes.get(&path).cloned()
+    };
+    let reply = reply.unwrap_or_else(|| Reply::status(404));
+    tokio::time::sleep(reply.delay).await;
+    let mut response = format!(
+        "HTTP/1.1 {} Scripted\r\ncontent-length: {}\r\nconnection: close\r\n",
+        reply.status,
+        reply.body.len()
+    );
+    for (name, value) in &reply.headers {
+        response.push_str(&format!("{name}: {value}\r\n"));
+    }
+    response.push_str("\r\n");
+    let mut bytes = response.into_bytes();
+    bytes.extend_from_slice(&reply.body);
+    let _ = socket.write_all(&bytes).await;
+    let _ = socket.shutdown().await;
+    state.lock().unwrap().in_flight -= 1;
+}
+
+/// A running `syndic run` process, its stderr collected as it comes.
+pub struct Daemon {
+    child: tokio::process::Child,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Site {
+    /// Starts `syndic run -c syndic.toml` in the site's folder, with `env` added.
+    pub fn run_daemon(&self, env: &[(&str, &str)]) -> Daemon {
+        let config = self.config();
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_syndic"))
+            .args(["run", "-c", config.to_str().expect("utf-8 path")])
+            .current_dir(self.dir.path())
+            .env_remove("SYNDIC_CONFIG")
+            .env_remove("NOTIFY_SOCKET")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("syndic run started");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = log.clone();
+        tokio::spawn(async move {
+            use tokio::io::AsyncBufReadExt;
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Daemon { child, log }
+    }
+}
+
+impl Daemon {
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits up to `within` for the log to contain `needle` `count` times.
+    pub async fn wait_for_log(&self, needle: &str, count: usize, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if self.log().matches(needle).count() >= count {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Sends `signal` (a `kill -s` name: HUP, TERM, INT).
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("still running").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-s", signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s {signal} {pid}");
+    }
+
+    /// Waits up to `within` for the process to exit; its exit code, or `None` if it did not.
+    pub async fn exit_code(&mut self, within: Duration) -> Option<i32> {
+        match tokio::time::timeout(within, self.child.wait()).await {
+            Ok(status) => status.expect("wait").code(),
+            Err(_) => None,
+        }
+    }
+}
