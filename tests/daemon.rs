@@ -360,7 +360,10 @@ async fn tells_systemd_ready_reloading_status_and_stopping() {
     ));
     let socket_path = site.dir.path().join("notify.sock");
     let socket = tokio::net::UnixDatagram::bind(&socket_path).unwrap();
-    let mut daemon = site.run_daemon(&[("NOTIFY_SOCKET", socket_path.to_str().unwrap())]);
+    let mut daemon = site.run_daemon(&[
+        ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+        ("WATCHDOG_USEC", "400000"),
+    ]);
     let mut said = String::new();
     heard(&socket, &mut said, "READY=1").await;
     heard(
