@@ -7,13 +7,13 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use url::Url;
 
 use crate::config::{KEEP_NEWEST, SourceConfig};
-use crate::schedule::{History, MAX_RETRY_AFTER};
+use crate::schedule::{History, MAX_RETRY_AFTER, delta};
 use crate::source::http::{Fetcher, Limits, Validators};
 use crate::source::{PollError, Polled, read};
 use crate::store::{Changes, Failure, Poll, Store};
@@ -35,42 +35,62 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+/// What a fetch brought, read, and how long it took from asking for a fetch slot to the
+/// answer (so `now + elapsed` is when the server answered).
+#[derive(Debug)]
+pub struct Fetched {
+    pub result: Result<Polled, PollError>,
+    pub elapsed: Duration,
+}
+
 /// Fetches and reads `source`, holding a fetch slot from `limits` while fetching. `None`
-/// when `abandon` fires before the fetch is done; once the bytes are in, they are read.
+/// when `waiting` fires before a slot is free, or `abandon` before the fetch is done; once
+/// the bytes are in, they are read.
 pub async fn fetch(
     fetcher: &Fetcher,
     limits: &Limits,
     source: &SourceConfig,
     validators: &Validators,
     now: DateTime<Utc>,
+    waiting: &CancellationToken,
     abandon: &CancellationToken,
-) -> Option<(Result<Polled, PollError>, Duration)> {
+) -> Option<Fetched> {
     let began = Instant::now();
+    let _permit = tokio::select! {
+        permit = limits.acquire(&source.url) => permit,
+        () = waiting.cancelled() => return None,
+        () = abandon.cancelled() => return None,
+    };
     let fetched = tokio::select! {
-        fetched = async {
-            let _permit = limits.acquire(&source.url).await;
-            fetcher.fetch(&source.url, validators).await
-        } => fetched,
+        fetched = fetcher.fetch(&source.url, validators) => fetched,
         () = abandon.cancelled() => return None,
     };
     let result = match fetched {
         Ok(fetched) => read(&source.name, fetched, now).await,
         Err(e) => Err(e.into()),
     };
-    Some((result, began.elapsed()))
+    Some(Fetched {
+        result,
+        elapsed: began.elapsed(),
+    })
 }
 
-/// Writes one poll's outcome to the store. `before` is the scheduler's view before it;
-/// `cache_ceiling` caps how long a server's `max-age` may postpone the next poll.
+/// Writes one poll's outcome to the store. `now` is when the poll began; `before` is the
+/// scheduler's view before it; `cache_ceiling` caps how long a server's `max-age` may
+/// postpone the next poll.
 pub fn record(
     store: &mut Store,
     source: &SourceConfig,
-    result: Result<Polled, PollError>,
+    fetched: Fetched,
     now: DateTime<Utc>,
     before: &History,
     cache_ceiling: Duration,
 ) -> anyhow::Result<Outcome> {
+    let Fetched { result, elapsed } = fetched;
+    // Deferrals count from the answer, not from the start of a wait for a slot.
+    let answered = now + delta(elapsed);
     let mut poll = Poll {
+        url: source.url.as_str(),
         now,
         items: None,
         status: None,
@@ -85,7 +105,7 @@ pub fn record(
         last_fetch: Some(now),
         failures: 0,
         retry_at: None,
-        fresh_until: max_age.map(|age| now + delta(age.min(cache_ceiling))),
+        fresh_until: max_age.map(|age| answered + delta(age.min(cache_ceiling))),
         gone: false,
     };
     match result {
@@ -106,7 +126,7 @@ pub fn record(
                 error: None,
                 moved_to,
                 history,
-                elapsed: Duration::ZERO,
+                elapsed,
             })
         }
         Ok(Polled::Items {
@@ -137,7 +157,7 @@ pub fn record(
                 error: warning,
                 moved_to,
                 history,
-                elapsed: Duration::ZERO,
+                elapsed,
             })
         }
         Err(e) => {
@@ -146,10 +166,11 @@ pub fn record(
             let gone = status == Some(410);
             let retry_at = e
                 .retry_after()
-                .map(|wait| now + delta(wait.min(MAX_RETRY_AFTER)));
+                .map(|wait| answered + delta(wait.min(MAX_RETRY_AFTER)));
             store.record_failure(
                 &source.name,
                 &Failure {
+                    url: source.url.as_str(),
                     now,
                     status,
                     error: &error,
@@ -170,7 +191,7 @@ pub fn record(
                     fresh_until: before.fresh_until,
                     gone,
                 },
-                elapsed: Duration::ZERO,
+                elapsed,
             })
         }
     }
@@ -195,16 +216,12 @@ pub fn report(source: &SourceConfig, outcome: &Outcome, moved_to: &mut Option<St
         }
     }
     if !outcome.failed {
-        let now = outcome.moved_to.as_ref().map(|u| u.to_string());
-        if let Some(new_url) = &now
+        let current = outcome.moved_to.as_ref().map(|u| u.to_string());
+        if let Some(new_url) = &current
             && moved_to.as_ref() != Some(new_url)
         {
             warn!(source = %source.name, url = %source.url, moved_to = %new_url, "Source moved permanently: put the new URL in the config.");
         }
-        *moved_to = now;
+        *moved_to = current;
     }
-}
-
-fn delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }

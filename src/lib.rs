@@ -21,7 +21,9 @@
 //!
 //! # Data flow
 //!
-//! config → source (fetch → parse → normalise) → store → pipeline → publish.
+//! config → schedule (when) → source (fetch → parse → normalise) → store → pipeline →
+//! publish. `once` runs the middle once for every source; the daemon runs it per source on
+//! its schedule and re-publishes what changed.
 //! Everything between fetch and render is pure functions over values; I/O sits at the ends.
 
 pub mod cli;

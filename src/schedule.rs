@@ -29,6 +29,10 @@ use crate::store::SourceState;
 const JITTER_FRACTION: f64 = 0.1;
 /// …and never more than this.
 const MAX_JITTER: Duration = Duration::from_secs(5 * 60);
+/// Where a schedule's interval is measured from (a Monday, far from DST changes)…
+const REFERENCE: &str = "2026-01-05T00:00:00Z";
+/// …over this many slots.
+const GAP_SAMPLE: usize = 64;
 /// A poll is followed by the next slot at least half an interval later, or this much.
 const MAX_GAP: Duration = Duration::from_secs(60);
 /// Back-off doubles up to this (or the source's interval, if that is longer).
@@ -41,7 +45,8 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 pub struct Timing {
     cron: croner::Cron,
     tz: Tz,
-    /// The gap between two slots, measured at start-up (for jitter and back-off).
+    /// The shortest gap between two slots (for jitter, back-off and the least gap between
+    /// polls).
     pub interval: Duration,
     /// How far after each slot this source fires: derived from its name, so it is the same
     /// on every start and in `status`.
@@ -84,21 +89,37 @@ pub enum Next {
 }
 
 impl Timing {
-    pub fn new(schedule: &Schedule, tz: Tz, name: &str, now: DateTime<Utc>) -> Timing {
+    pub fn new(schedule: &Schedule, tz: Tz, name: &str) -> Timing {
         let mut timing = Timing {
             cron: schedule.cron.clone(),
             tz,
             interval: MAX_BACKOFF,
             jitter: Duration::ZERO,
         };
-        if let Some(first) = timing.occurrence_after(now)
-            && let Some(second) = timing.occurrence_after(first)
-        {
-            timing.interval = (second - first).to_std().unwrap_or(MAX_BACKOFF);
-        }
+        timing.interval = timing.shortest_gap().unwrap_or(MAX_BACKOFF);
         let spread = timing.interval.mul_f64(JITTER_FRACTION).min(MAX_JITTER);
         timing.jitter = spread.mul_f64(name_fraction(name));
         timing
+    }
+
+    /// The shortest gap between slots among the first [`GAP_SAMPLE`] after a fixed date:
+    /// the same on every start and in `status`, and for an uneven schedule ("0-4 * * * *")
+    /// the gap its busiest part keeps, so no slot is skipped.
+    fn shortest_gap(&self) -> Option<Duration> {
+        let reference = DateTime::parse_from_rfc3339(REFERENCE)
+            .expect("valid reference date")
+            .with_timezone(&Utc);
+        let mut previous = self.occurrence_after(reference)?;
+        let mut shortest: Option<Duration> = None;
+        for _ in 0..GAP_SAMPLE {
+            let Some(next) = self.occurrence_after(previous) else {
+                break;
+            };
+            let gap = (next - previous).to_std().ok()?;
+            shortest = Some(shortest.map_or(gap, |s| s.min(gap)));
+            previous = next;
+        }
+        shortest
     }
 
     /// The first cron slot strictly after `t`.
@@ -186,6 +207,11 @@ impl Timing {
 impl History {
     /// The scheduler's view of a source from what the store holds, for the URL it has now.
     pub fn from_state(state: &SourceState, url: &url::Url) -> History {
+        // A source whose URL changed starts afresh: what the old server asked (back-off,
+        // Retry-After, max-age) is not the new one's.
+        if !state.is_for(url) {
+            return History::default();
+        }
         History {
             last_fetch: state.last_fetch,
             failures: state.failures,
@@ -217,7 +243,7 @@ fn name_fraction(name: &str) -> f64 {
     (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
-fn delta(d: Duration) -> TimeDelta {
+pub(crate) fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
@@ -281,7 +307,7 @@ mod tests {
     }
 
     fn timing(text: &str, name: &str) -> Timing {
-        Timing::new(&schedule(text), Tz::UTC, name, utc(0, 0, 0))
+        Timing::new(&schedule(text), Tz::UTC, name)
     }
 
     fn polled(at: DateTime<Utc>) -> History {
@@ -308,6 +334,36 @@ mod tests {
         assert!(spread > Duration::from_secs(120), "{spread:?}");
         // A daily schedule's jitter is capped.
         assert!(timing("@daily", "alpha").jitter <= MAX_JITTER);
+    }
+
+    #[test]
+    fn an_uneven_schedule_is_measured_by_its_shortest_gap() {
+        assert_eq!(timing("0-4 * * * *", "a").interval, Duration::from_secs(60));
+        assert_eq!(
+            timing("0,10 * * * *", "a").interval,
+            Duration::from_secs(600)
+        );
+        assert_eq!(
+            timing("0 9,10 * * *", "a").interval,
+            Duration::from_secs(3600)
+        );
+        // Every slot of the busy part is polled, whenever the daemon started.
+        let t = timing("0-4 * * * *", "a");
+        let j = delta(t.jitter);
+        let mut at = utc(10, 2, 0) + j;
+        let mut polls = vec![at];
+        for _ in 0..3 {
+            let Next::At(next, _) = t.next(&polled(at), at) else {
+                panic!("no next")
+            };
+            polls.push(next);
+            at = next;
+        }
+        let expected: Vec<_> = [(10, 2), (10, 3), (10, 4), (11, 0)]
+            .iter()
+            .map(|&(h, m)| utc(h, m, 0) + j)
+            .collect();
+        assert_eq!(polls, expected);
     }
 
     #[test]
@@ -410,7 +466,7 @@ mod tests {
     #[test]
     fn slots_follow_the_configured_timezone_across_dst() {
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
-        let t = Timing::new(&schedule("0 9 * * *"), berlin, "alpha", utc(0, 0, 0));
+        let t = Timing::new(&schedule("0 9 * * *"), berlin, "alpha");
         let j = delta(t.jitter);
         // 2026-03-28 09:00 in Berlin is 08:00 UTC; after the switch on the 29th, 07:00 UTC.
         let before = Utc.with_ymd_and_hms(2026, 3, 28, 8, 0, 0).unwrap() + j;

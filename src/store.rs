@@ -52,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
 ",
     "
     -- What the daemon's scheduler needs to survive a restart (and `status` shows).
+    ALTER TABLE sources ADD COLUMN url TEXT;            -- the URL the state below is for
     ALTER TABLE sources ADD COLUMN retry_at INTEGER;    -- Retry-After: no poll before this
     ALTER TABLE sources ADD COLUMN fresh_until INTEGER; -- Cache-Control max-age, capped
     ALTER TABLE sources ADD COLUMN gone_url TEXT;       -- the URL that answered 410 Gone
@@ -66,6 +67,8 @@ pub struct Store {
 
 /// What a successful poll brought, to be written in one transaction.
 pub struct Poll<'a> {
+    /// The URL polled: validators, failures and deferrals belong to it.
+    pub url: &'a str,
     pub now: DateTime<Utc>,
     /// `None` when the source answered "not modified".
     pub items: Option<&'a [Item]>,
@@ -87,6 +90,7 @@ pub struct Poll<'a> {
 
 /// What a failed poll leaves for the scheduler.
 pub struct Failure<'a> {
+    pub url: &'a str,
     pub now: DateTime<Utc>,
     pub status: Option<u16>,
     pub error: &'a str,
@@ -115,10 +119,19 @@ pub struct SourceState {
     pub last_error: Option<String>,
     pub failures: u32,
     pub items: u64,
+    /// The URL the state is for (`None` in a store from before it was kept).
+    pub url: Option<String>,
     pub retry_at: Option<DateTime<Utc>>,
     pub fresh_until: Option<DateTime<Utc>>,
     pub gone_url: Option<String>,
     pub moved_to: Option<String>,
+}
+
+impl SourceState {
+    /// Whether the state was recorded for `url` (a state from before URLs were kept counts).
+    pub fn is_for(&self, url: &url::Url) -> bool {
+        self.url.as_deref().is_none_or(|u| u == url.as_str())
+    }
 }
 
 impl Store {
@@ -179,13 +192,15 @@ impl Store {
             }))
     }
 
-    /// The validators to send when polling `source` next.
-    pub fn validators(&self, source: &str) -> anyhow::Result<Validators> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT etag, last_modified FROM sources WHERE name = ?1")?;
+    /// The validators to send when polling `source` at `url` next (none if they were
+    /// issued for another URL).
+    pub fn validators(&self, source: &str, url: &str) -> anyhow::Result<Validators> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT etag, last_modified FROM sources
+             WHERE name = ?1 AND (url IS NULL OR url = ?2)",
+        )?;
         let found = stmt
-            .query_row(params![source], |r| {
+            .query_row(params![source, url], |r| {
                 Ok(Validators {
                     etag: r.get(0)?,
                     last_modified: r.get(1)?,
@@ -210,7 +225,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, etag, last_modified, last_fetch, last_success, last_status, last_error,
                     failures, (SELECT count(*) FROM items WHERE items.source = sources.name),
-                    retry_at, fresh_until, gone_url, moved_to
+                    retry_at, fresh_until, gone_url, moved_to, url
              FROM sources WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
         )?;
         let rows = stmt.query_map(params![only], |r| {
@@ -230,6 +245,7 @@ impl Store {
                 fresh_until: r.get::<_, Option<i64>>(10)?.and_then(from_unix),
                 gone_url: r.get(11)?,
                 moved_to: r.get(12)?,
+                url: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -302,14 +318,14 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO sources (name, etag, last_modified, last_fetch, last_success, last_listed,
-                                  last_status, last_error, failures, fresh_until, moved_to)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?8, ?5, ?7, 0, ?9, ?10)
+                                  last_status, last_error, failures, fresh_until, moved_to, url)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?8, ?5, ?7, 0, ?9, ?10, ?11)
              ON CONFLICT (name) DO UPDATE SET
                  etag = CASE WHEN ?6 THEN excluded.etag ELSE etag END,
                  last_modified = CASE WHEN ?6 THEN excluded.last_modified ELSE last_modified END,
                  last_fetch = ?4, last_success = ?4, last_listed = coalesce(?8, last_listed),
                  last_status = ?5, last_error = ?7, failures = 0,
-                 retry_at = NULL, fresh_until = ?9, gone_url = NULL, moved_to = ?10",
+                 retry_at = NULL, fresh_until = ?9, gone_url = NULL, moved_to = ?10, url = ?11",
             params![
                 source,
                 poll.validators.and_then(|v| v.etag.as_deref()),
@@ -319,8 +335,9 @@ impl Store {
                 poll.validators.is_some(),
                 poll.warning,
                 poll.items.map(|_| now),
-                poll.fresh_until.map(|t| t.timestamp()),
-                poll.moved_to
+                poll.fresh_until.map(ceil_seconds),
+                poll.moved_to,
+                poll.url
             ],
         )?;
         // Retention: an item goes once its source has not listed it for `retain`, unless it
@@ -344,20 +361,24 @@ impl Store {
     /// Records a failed poll: the error and status, one more consecutive failure, and what
     /// the server asked of the scheduler. Items and validators stay as they were.
     pub fn record_failure(&mut self, source: &str, failure: &Failure) -> anyhow::Result<()> {
+        // Failures count per URL: a source given a new URL starts its back-off afresh. A
+        // 410 is kept until a success, whatever fails in between.
         self.conn.execute(
             "INSERT INTO sources (name, last_fetch, last_status, last_error, failures, retry_at,
-                                  gone_url)
-             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)
+                                  gone_url, url)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)
              ON CONFLICT (name) DO UPDATE SET
-                 last_fetch = ?2, last_status = ?3, last_error = ?4, failures = failures + 1,
-                 retry_at = ?5, gone_url = ?6",
+                 last_fetch = ?2, last_status = ?3, last_error = ?4,
+                 failures = CASE WHEN url IS NULL OR url = ?7 THEN failures + 1 ELSE 1 END,
+                 retry_at = ?5, gone_url = coalesce(?6, gone_url), url = ?7",
             params![
                 source,
                 failure.now.timestamp(),
                 failure.status,
                 failure.error,
-                failure.retry_at.map(|t| t.timestamp()),
-                failure.gone_url
+                failure.retry_at.map(ceil_seconds),
+                failure.gone_url,
+                failure.url
             ],
         )?;
         Ok(())
@@ -411,6 +432,11 @@ fn content_hash(item: &Item) -> anyhow::Result<Vec<u8>> {
     Ok(Sha256::digest(serde_json::to_vec(&fields)?).to_vec())
 }
 
+/// Unix seconds, rounded up: a "not before" time stored must not come early.
+fn ceil_seconds(t: DateTime<Utc>) -> i64 {
+    t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
+}
+
 fn from_unix(seconds: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)
 }
@@ -439,6 +465,7 @@ mod tests {
         validators: Option<&'a Validators>,
     ) -> Poll<'a> {
         Poll {
+            url: "https://example.org/s",
             now: at(now),
             items,
             status: Some(200),
@@ -640,6 +667,7 @@ mod tests {
             )
             .unwrap();
         let failure = |day, status, error| Failure {
+            url: "https://example.org/s",
             now: at(day),
             status,
             error,
@@ -673,6 +701,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         let busy = Failure {
+            url: "https://example.org/s",
             now: at(1),
             status: Some(429),
             error: "HTTP 429",
@@ -681,6 +710,7 @@ mod tests {
         };
         store.record_failure("s", &busy).unwrap();
         let gone = Failure {
+            url: "https://example.org/feed",
             now: at(3),
             status: Some(410),
             error: "HTTP 410",
@@ -713,6 +743,46 @@ mod tests {
         store.record_poll("s", &poll(6, None, None)).unwrap();
         let state = store.source_state("s").unwrap();
         assert_eq!((state.fresh_until, state.moved_to), (None, None));
+    }
+
+    #[test]
+    fn a_new_url_starts_back_off_afresh_and_gets_no_old_validators() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let validators = Validators {
+            etag: Some("\"v1\"".into()),
+            last_modified: None,
+        };
+        store
+            .record_poll("s", &poll(1, Some(&[]), Some(&validators)))
+            .unwrap();
+        let old = "https://example.org/s";
+        assert_eq!(store.validators("s", old).unwrap(), validators);
+        let new = "https://example.org/moved";
+        assert_eq!(store.validators("s", new).unwrap(), Validators::default());
+        let failure = |url, gone_url| Failure {
+            url,
+            now: at(2),
+            status: Some(404),
+            error: "HTTP 404",
+            retry_at: None,
+            gone_url,
+        };
+        for _ in 0..3 {
+            store.record_failure("s", &failure(old, None)).unwrap();
+        }
+        assert_eq!(store.source_state("s").unwrap().failures, 3);
+        store.record_failure("s", &failure(new, None)).unwrap();
+        let state = store.source_state("s").unwrap();
+        assert_eq!(state.failures, 1);
+        assert!(state.is_for(&url::Url::parse(new).unwrap()));
+        // A 410 outlasts a later failure of another kind; only a success clears it.
+        store.record_failure("s", &failure(new, Some(new))).unwrap();
+        store.record_failure("s", &failure(new, None)).unwrap();
+        assert_eq!(
+            store.source_state("s").unwrap().gone_url.as_deref(),
+            Some(new)
+        );
     }
 
     #[test]

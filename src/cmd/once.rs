@@ -15,7 +15,7 @@ use tracing::{error, info};
 
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::config::Config;
-use crate::harvest::{self, report};
+use crate::harvest::{self, Fetched, report};
 use crate::publish::feeds::publish;
 use crate::schedule::History;
 use crate::source::PollError;
@@ -57,9 +57,21 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
         let (fetcher, limits, task_source) = (fetcher.clone(), limits.clone(), source.clone());
         let never = never.clone();
         let task = tasks.spawn(async move {
-            let validators = state.validators.clone();
-            let fetched =
-                harvest::fetch(&fetcher, &limits, &task_source, &validators, now, &never).await;
+            // Validators issued for another URL are not sent to this one.
+            let validators = match state.is_for(&task_source.url) {
+                true => state.validators.clone(),
+                false => Default::default(),
+            };
+            let fetched = harvest::fetch(
+                &fetcher,
+                &limits,
+                &task_source,
+                &validators,
+                now,
+                &never,
+                &never,
+            )
+            .await;
             let fetched = fetched.expect("once never abandons a fetch");
             (fetched, state)
         });
@@ -70,23 +82,20 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
     let (mut new, mut updated) = (0, 0);
     while let Some(joined) = tasks.join_next_with_id().await {
         // A poll that panicked (a bug) fails its source, not the run.
-        let (source, (result, elapsed), state) = match joined {
+        let (source, fetched, state) = match joined {
             Ok((id, (fetched, state))) => (task_sources[&id], fetched, state),
             Err(e) => {
-                let internal = PollError::Internal(e.to_string());
-                let source = task_sources[&e.id()];
-                (
-                    source,
-                    (Err(internal), Duration::ZERO),
-                    SourceState::default(),
-                )
+                let fetched = Fetched {
+                    result: Err(PollError::Internal(e.to_string())),
+                    elapsed: Duration::ZERO,
+                };
+                (task_sources[&e.id()], fetched, SourceState::default())
             }
         };
         let before = History::from_state(&state, &source.url);
         let ceiling = config.daemon.cache_ceiling;
-        let mut outcome = harvest::record(&mut store, source, result, now, &before, ceiling)?;
-        outcome.elapsed = elapsed;
-        let mut moved_to = state.moved_to;
+        let outcome = harvest::record(&mut store, source, fetched, now, &before, ceiling)?;
+        let mut moved_to = state.moved_to.clone().filter(|_| state.is_for(&source.url));
         report(source, &outcome, &mut moved_to);
         new += outcome.changes.new;
         updated += outcome.changes.updated;

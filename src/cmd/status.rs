@@ -53,7 +53,7 @@ pub fn status(config: &Config) -> u8 {
 /// When the daemon polls `source` next, and why, as the daemon itself would decide.
 fn next_run(source: &SourceConfig, state: Option<&SourceState>, now: DateTime<Utc>) -> String {
     let history = state.map_or_else(History::default, |s| History::from_state(s, &source.url));
-    let timing = Timing::new(&source.schedule, source.timezone, &source.name, now);
+    let timing = Timing::new(&source.schedule, source.timezone, &source.name);
     let mut text = match timing.next(&history, now) {
         Next::At(at, _) if at <= now => "now".to_string(),
         Next::At(at, reason) => format!("{} {reason}", at.format("%Y-%m-%d %H:%M:%S")),

@@ -4,13 +4,14 @@
 //! changes ([`watch`]), keeping the tasks of unchanged sources and their timers, and on
 //! SIGTERM or SIGINT it stops scheduling, lets polls in flight finish within the grace
 //! period, publishes once more, closes the store and exits 0. It keeps systemd informed
-//! ([`notify`]).
+//! ([`health`]).
 //!
 //! A broken config at reload is logged, every problem at ERROR, and the daemon goes on with
 //! the config it had.
 
-mod notify;
+mod health;
 mod publisher;
+mod reload;
 mod task;
 mod watch;
 
@@ -20,18 +21,19 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::cmd::{EXIT_FAILED, EXIT_OK};
-use crate::config::{self, Config, Daemon as Settings, SourceConfig};
+use crate::config::{Config, Daemon as Settings, SourceConfig};
 use crate::schedule::Clock;
 use crate::source::http::{Fetcher, Limits};
 use crate::store::Store;
-use notify::{Health, Notifier};
+use health::{Health, Notifier};
 use publisher::Request;
 use task::FetchFn;
 
@@ -117,34 +119,45 @@ struct Running {
     handle: JoinHandle<()>,
 }
 
+/// The OS's ways of asking the daemon something, set up before it says it is ready.
+struct Requests {
+    hangup: Signal,
+    terminate: Signal,
+    interrupt: Signal,
+    /// Settled edits of the config file; `None` when its folder cannot be watched.
+    edits: Option<(::notify::RecommendedWatcher, mpsc::Receiver<()>)>,
+}
+
 pub(crate) struct Daemon {
     shared: Arc<Shared>,
     path: PathBuf,
-    /// The bytes of the config last loaded, so an event that changed nothing is ignored.
+    /// The bytes of the config last applied, and of the last one refused, so an edit
+    /// event that changed nothing is ignored and a broken file is reported once.
     loaded: Vec<u8>,
+    refused: Option<Vec<u8>>,
     fetch: FetchFn,
     tasks: HashMap<String, Running>,
+    /// Tasks told to stop (their source removed or changed) that may still be finishing a
+    /// poll: a source started again under the same name waits for its old task.
+    retiring: HashMap<String, JoinHandle<()>>,
+    /// Every source task, to wait for them all at shutdown.
+    tracker: TaskTracker,
     publisher: JoinHandle<()>,
+    watchdog: Option<JoinHandle<()>>,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; the exit code.
 pub async fn run(path: PathBuf, config: Config) -> u8 {
     let loaded = std::fs::read(&path).unwrap_or_default();
-    let mut daemon = match Daemon::start(path, loaded, config, Clock::System) {
-        Ok(daemon) => daemon,
+    let (mut daemon, requests) = match Daemon::start(path, loaded, config, Clock::System) {
+        Ok(started) => started,
         Err(e) => {
             error!(error = %format!("{e:#}"), "Cannot start.");
             return EXIT_FAILED;
         }
     };
-    match daemon.serve().await {
-        Ok(()) => EXIT_OK,
-        Err(e) => {
-            error!(error = %format!("{e:#}"), "The daemon failed.");
-            daemon.shutdown().await;
-            EXIT_FAILED
-        }
-    }
+    daemon.serve(requests).await;
+    EXIT_OK
 }
 
 impl Daemon {
@@ -153,23 +166,37 @@ impl Daemon {
         loaded: Vec<u8>,
         config: Config,
         clock: Clock,
-    ) -> anyhow::Result<Daemon> {
+    ) -> anyhow::Result<(Daemon, Requests)> {
+        // Signals and the watch first: once READY=1 is sent, systemd may send SIGHUP at
+        // once, and its default action would end the process.
+        let requests = Requests {
+            hangup: signal(SignalKind::hangup()).context("cannot handle SIGHUP")?,
+            terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+            edits: watch::watch(&path),
+        };
         let store = Store::open(&config.daemon.state_dir)?;
         let fetch = network_fetch(&config.daemon)?;
         let (publisher_tx, publisher_rx) = mpsc::unbounded_channel();
         let shared = Shared::new(clock, store, config, publisher_tx);
         let publisher = tokio::spawn(publisher::run(shared.clone(), publisher_rx));
+        let watchdog = sd_notify::watchdog_enabled()
+            .map(|every| tokio::spawn(watchdog(shared.clone(), publisher.abort_handle(), every)));
         let mut daemon = Daemon {
             shared,
             path,
             loaded,
+            refused: None,
             fetch,
             tasks: HashMap::new(),
+            retiring: HashMap::new(),
+            tracker: TaskTracker::new(),
             publisher,
+            watchdog,
         };
         let config = daemon.shared.config();
         for source in &config.sources {
-            daemon.spawn(source.clone(), None);
+            daemon.spawn(source.clone());
         }
         // Feeds whose definition changed while syndic was stopped are written at once.
         daemon.shared.publish(Request::All);
@@ -181,19 +208,20 @@ impl Daemon {
         );
         let line = daemon.shared.health().line();
         daemon.shared.notifier.ready(&line);
-        Ok(daemon)
+        Ok((daemon, requests))
     }
 
-    /// Starts `source`'s task; `after` is the task it replaces, which must end first.
-    fn spawn(&mut self, source: SourceConfig, after: Option<JoinHandle<()>>) {
+    /// Starts `source`'s task, after the old task of that name if one is still finishing.
+    fn spawn(&mut self, source: SourceConfig) {
         let stop = CancellationToken::new();
+        let after = self.retiring.remove(&source.name);
         let run = task::run(
             self.shared.clone(),
             source.clone(),
             self.fetch.clone(),
             stop.clone(),
         );
-        let handle = tokio::spawn(async move {
+        let handle = self.tracker.spawn(async move {
             if let Some(previous) = after {
                 let _ = previous.await;
             }
@@ -209,161 +237,58 @@ impl Daemon {
         );
     }
 
-    /// Waits for signals, config edits and watchdog ticks until asked to stop.
-    async fn serve(&mut self) -> anyhow::Result<()> {
-        let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
-        let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
-        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-        let (_watcher, mut edits) = match watch::watch(&self.path) {
-            Some((watcher, edits)) => (Some(watcher), Some(edits)),
-            None => (None, None),
-        };
-        let watchdog = sd_notify::watchdog_enabled().map(|every| every / 2);
-        let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::MAX / 4));
+    /// Tells `name`'s task to stop; it may finish a poll in flight meanwhile.
+    fn retire(&mut self, name: &str) {
+        if let Some(running) = self.tasks.remove(name) {
+            running.stop.cancel();
+            self.retiring.insert(name.to_string(), running.handle);
+            self.shared.health().remove(name);
+        }
+    }
+
+    /// Waits for signals and config edits until asked to stop, then stops.
+    async fn serve(&mut self, mut requests: Requests) {
         loop {
             tokio::select! {
-                _ = hangup.recv() => self.reload(false).await,
-                Some(()) = next_edit(&mut edits) => self.reload(true).await,
-                _ = terminate.recv() => {
+                _ = requests.hangup.recv() => self.reload(false).await,
+                Some(()) = next_edit(&mut requests.edits) => self.reload(true).await,
+                _ = requests.terminate.recv() => {
                     info!("SIGTERM: stopping.");
                     break;
                 }
-                _ = interrupt.recv() => {
+                _ = requests.interrupt.recv() => {
                     info!("SIGINT: stopping.");
                     break;
-                }
-                _ = watchdog_tick.tick(), if watchdog.is_some() => {
-                    let every = watchdog.unwrap_or_default();
-                    if self.alive(every).await {
-                        self.shared.notifier.watchdog();
-                    } else {
-                        warn!("Liveness check failed: not telling the watchdog.");
-                    }
                 }
             }
         }
         self.shutdown().await;
-        Ok(())
-    }
-
-    /// The watchdog's check: the store answers within `within`, and the publisher runs.
-    async fn alive(&self, within: Duration) -> bool {
-        let store = self.shared.with_store(|store| store.ping());
-        let store_ok = matches!(tokio::time::timeout(within, store).await, Ok(Ok(())));
-        store_ok && !self.publisher.is_finished()
-    }
-
-    /// Reads the config again and applies it; on any problem keeps the running one.
-    /// `edited`: the file watcher asked, so a file whose bytes did not change is skipped.
-    async fn reload(&mut self, edited: bool) {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                error!(config = %self.path.display(), error = %e, "Cannot read the config; still running on the previous one.");
-                return;
-            }
-        };
-        if edited && bytes == self.loaded {
-            return;
-        }
-        self.shared.notifier.reloading();
-        let why = if edited { "file changed" } else { "SIGHUP" };
-        info!(config = %self.path.display(), why, "Reloading the config.");
-        match self.apply(&bytes) {
-            Ok(()) => self.loaded = bytes,
-            Err(problems) => {
-                for problem in &problems {
-                    error!(config = %self.path.display(), "{problem}");
-                }
-                error!(config = %self.path.display(), problems = problems.len(), "Config not reloaded; still running on the previous one.");
-            }
-        }
-        let line = self.shared.health().line();
-        self.shared.notifier.ready(&line);
-    }
-
-    /// Validates `bytes` and moves the daemon to that config; every problem, if not.
-    fn apply(&mut self, bytes: &[u8]) -> Result<(), Vec<String>> {
-        let text = String::from_utf8_lossy(bytes);
-        let mut new = Config::parse(&text, &self.path).map_err(|e| match e {
-            config::Error::Invalid { path, problems } => problems
-                .iter()
-                .map(|p| format!("{}:{p}", path.display()))
-                .collect(),
-            other => vec![other.to_string()],
-        })?;
-        let old = self.shared.config();
-        if new.daemon.state_dir != old.daemon.state_dir {
-            error!(
-                state_dir = %new.daemon.state_dir.display(),
-                "state_dir changed: restart syndic to move to it; the running one is kept."
-            );
-            new.daemon.state_dir = old.daemon.state_dir.clone();
-        }
-        let engine_changed = fetch_settings_differ(&old.daemon, &new.daemon);
-        if engine_changed {
-            self.fetch = network_fetch(&new.daemon).map_err(|e| vec![format!("{e:#}")])?;
-        }
-        let (mut added, mut removed, mut changed) = (0, 0, 0);
-        let names: Vec<String> = self.tasks.keys().cloned().collect();
-        for name in names {
-            let keep = new
-                .source(&name)
-                .is_some_and(|s| !engine_changed && *s == self.tasks[&name].source);
-            if !keep {
-                let old_task = self.tasks.remove(&name).expect("listed");
-                old_task.stop.cancel();
-                self.shared.health().remove(&name);
-                match new.source(&name) {
-                    Some(source) => {
-                        changed += 1;
-                        self.spawn(source.clone(), Some(old_task.handle));
-                    }
-                    None => {
-                        removed += 1;
-                        info!(source = %name, "Source removed from the config: stopped; its items stay stored.");
-                    }
-                }
-            }
-        }
-        for source in &new.sources {
-            if !self.tasks.contains_key(&source.name) {
-                added += 1;
-                self.spawn(source.clone(), None);
-            }
-        }
-        self.shared.set_config(new);
-        self.shared.publish(Request::All);
-        info!(added, removed, changed, "Reloaded the config.");
-        Ok(())
     }
 
     /// Stops scheduling, lets polls in flight finish within the grace period, publishes,
     /// and closes the store.
     async fn shutdown(&mut self) {
         self.shared.notifier.stopping();
-        let grace = self.shared.config().daemon.grace;
-        let mut handles = Vec::new();
-        for (_, running) in self.tasks.drain() {
-            running.stop.cancel();
-            handles.push(running.handle);
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.abort();
         }
-        let wait_all = async {
-            for handle in &mut handles {
-                let _ = handle.await;
-            }
-        };
-        if tokio::time::timeout(grace, wait_all).await.is_err() {
-            let left = handles.iter().filter(|h| !h.is_finished()).count();
+        let grace = self.shared.config().daemon.grace;
+        for running in self.tasks.values() {
+            running.stop.cancel();
+        }
+        self.tracker.close();
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            let left = self.tracker.len();
             warn!(
-                polls = left,
+                tasks = left,
                 ?grace,
                 "Grace period over: abandoning fetches still in flight."
             );
             self.shared.hard_stop.cancel();
-            for handle in &mut handles {
-                let _ = handle.await;
-            }
+            self.tracker.wait().await;
         }
         let (done, published) = oneshot::channel();
         self.shared.publish(Request::Flush(done));
@@ -382,10 +307,33 @@ impl Daemon {
     }
 }
 
+/// Pings systemd's watchdog at half its interval while the daemon is alive: the store
+/// answers within that time and the publisher runs. On its own task, so a slow check
+/// never delays a signal.
+async fn watchdog(shared: Arc<Shared>, publisher: tokio::task::AbortHandle, interval: Duration) {
+    let every = (interval / 2).max(Duration::from_millis(10));
+    loop {
+        tokio::time::sleep(every).await;
+        let store = shared.with_store(|store| store.ping());
+        let store_ok = matches!(tokio::time::timeout(every, store).await, Ok(Ok(())));
+        if store_ok && !publisher.is_finished() {
+            shared.notifier.watchdog();
+        } else {
+            warn!(
+                store_ok,
+                publisher_ok = !publisher.is_finished(),
+                "Liveness check failed: not telling the watchdog."
+            );
+        }
+    }
+}
+
 /// The next settled config edit, or never when the file is not watched.
-async fn next_edit(edits: &mut Option<mpsc::Receiver<()>>) -> Option<()> {
+async fn next_edit(
+    edits: &mut Option<(::notify::RecommendedWatcher, mpsc::Receiver<()>)>,
+) -> Option<()> {
     match edits {
-        Some(edits) => edits.recv().await,
+        Some((_, edits)) => edits.recv().await,
         None => std::future::pending().await,
     }
 }
@@ -394,15 +342,6 @@ fn network_fetch(settings: &Settings) -> anyhow::Result<FetchFn> {
     let fetcher = Fetcher::new(settings)?;
     let limits = Arc::new(Limits::new(settings.concurrency, settings.per_host));
     Ok(task::network(fetcher, limits))
-}
-
-/// Whether a reload must rebuild the HTTP client and limits (and so restart every source).
-fn fetch_settings_differ(old: &Settings, new: &Settings) -> bool {
-    old.concurrency != new.concurrency
-        || old.per_host != new.per_host
-        || old.timeout != new.timeout
-        || old.max_body != new.max_body
-        || old.user_agent != new.user_agent
 }
 
 #[cfg(test)]

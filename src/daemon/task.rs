@@ -18,21 +18,19 @@ use tracing::{debug, error, info, warn};
 use super::Shared;
 use super::publisher::Request;
 use crate::config::SourceConfig;
-use crate::harvest::{self, Outcome, report};
+use crate::harvest::{self, Fetched, Outcome, report};
 use crate::schedule::{History, Next, Timing};
 use crate::source::http::{Fetcher, Limits, Validators};
-use crate::source::{PollError, Polled};
 
-/// What a fetch brought, and how long it took.
-pub(crate) type Fetched = (Result<Polled, PollError>, Duration);
-
-/// Fetches and reads one source (`None`: abandoned when the token fired before the bytes
-/// were in). The real one goes to the network; tests script it.
+/// Fetches and reads one source: `None` when it gave up (the first token fired while it
+/// waited for a fetch slot, or the second before the bytes were in). The real one goes to
+/// the network; tests script it.
 pub(crate) type FetchFn = Arc<
     dyn Fn(
             SourceConfig,
             Validators,
             DateTime<Utc>,
+            CancellationToken,
             CancellationToken,
         ) -> Pin<Box<dyn Future<Output = Option<Fetched>> + Send>>
         + Send
@@ -41,13 +39,26 @@ pub(crate) type FetchFn = Arc<
 
 /// The network fetch, within the daemon's limits.
 pub(crate) fn network(fetcher: Fetcher, limits: Arc<Limits>) -> FetchFn {
-    Arc::new(move |source, validators, now, abandon| {
+    Arc::new(move |source, validators, now, waiting, abandon| {
         let (fetcher, limits) = (fetcher.clone(), limits.clone());
         Box::pin(async move {
-            harvest::fetch(&fetcher, &limits, &source, &validators, now, &abandon).await
+            let (waiting, abandon) = (&waiting, &abandon);
+            harvest::fetch(
+                &fetcher,
+                &limits,
+                &source,
+                &validators,
+                now,
+                waiting,
+                abandon,
+            )
+            .await
         })
     })
 }
+
+/// How long a source waits before asking the store for its state again.
+const STATE_RETRY: Duration = Duration::from_secs(30);
 
 /// Runs `source` until `stop` (or the daemon's hard stop).
 pub(crate) async fn run(
@@ -56,22 +67,24 @@ pub(crate) async fn run(
     fetch: FetchFn,
     stop: CancellationToken,
 ) {
-    let name = source.name.clone();
-    let state = match shared.with_store(move |s| s.source_state(&name)).await {
-        Ok(state) => state,
-        Err(e) => {
-            error!(source = %source.name, error = %format!("{e:#}"), "Cannot read the source's state; not polling it.");
-            return;
+    // The store may be briefly unavailable (locked, disk full): try again, never give up
+    // on the source.
+    let state = loop {
+        let name = source.name.clone();
+        match shared.with_store(move |s| s.source_state(&name)).await {
+            Ok(state) => break state,
+            Err(e) => {
+                error!(source = %source.name, error = %format!("{e:#}"), retry_in = ?STATE_RETRY, "Cannot read the source's state.");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(STATE_RETRY) => {}
+                }
+            }
         }
     };
     let mut history = History::from_state(&state, &source.url);
-    let mut moved_to = state.moved_to;
-    let timing = Timing::new(
-        &source.schedule,
-        source.timezone,
-        &source.name,
-        shared.clock.now(),
-    );
+    let mut moved_to = state.moved_to.clone().filter(|_| state.is_for(&source.url));
+    let timing = Timing::new(&source.schedule, source.timezone, &source.name);
     shared.health().set(&source.name, &history);
     loop {
         match timing.next(&history, shared.clock.now()) {
@@ -93,7 +106,7 @@ pub(crate) async fn run(
             }
         }
         let now = shared.clock.now();
-        let Some(outcome) = poll_once(&shared, &source, &fetch, &history, now).await else {
+        let Some(outcome) = poll_once(&shared, &source, &fetch, &history, now, &stop).await else {
             return;
         };
         report(&source, &outcome, &mut moved_to);
@@ -110,34 +123,36 @@ pub(crate) async fn run(
     }
 }
 
-/// One poll, recorded. `None` when the hard stop came before the fetch finished.
+/// One poll, recorded. `None` when `stop` came while it waited for a fetch slot, or the
+/// hard stop before the fetch finished.
 async fn poll_once(
     shared: &Arc<Shared>,
     source: &SourceConfig,
     fetch: &FetchFn,
     history: &History,
     now: DateTime<Utc>,
+    stop: &CancellationToken,
 ) -> Option<Outcome> {
-    let name = source.name.clone();
+    let (name, url) = (source.name.clone(), source.url.to_string());
     let validators = shared
-        .with_store(move |s| s.validators(&name))
+        .with_store(move |s| s.validators(&name, &url))
         .await
         .unwrap_or_default();
-    let abandon = shared.hard_stop.clone();
-    let Some((result, elapsed)) = fetch(source.clone(), validators, now, abandon).await else {
-        info!(source = %source.name, "Shutting down: abandoned a fetch in flight.");
+    let (waiting, abandon) = (stop.clone(), shared.hard_stop.clone());
+    let Some(fetched) = fetch(source.clone(), validators, now, waiting, abandon).await else {
+        if shared.hard_stop.is_cancelled() {
+            info!(source = %source.name, "Shutting down: abandoned a fetch in flight.");
+        }
         return None;
     };
+    let elapsed = fetched.elapsed;
     let (task_source, before) = (source.clone(), history.clone());
     let ceiling = shared.config().daemon.cache_ceiling;
     let recorded = shared
-        .with_store(move |s| harvest::record(s, &task_source, result, now, &before, ceiling))
+        .with_store(move |s| harvest::record(s, &task_source, fetched, now, &before, ceiling))
         .await;
     match recorded {
-        Ok(mut outcome) => {
-            outcome.elapsed = elapsed;
-            Some(outcome)
-        }
+        Ok(outcome) => Some(outcome),
         Err(e) => {
             // The store could not be written: count it as a failure so the source backs off
             // instead of fetching again at once.

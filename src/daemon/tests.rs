@@ -11,6 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::publisher::{self, Request};
 use super::task::{self, FetchFn};
 use super::*;
+use crate::harvest::Fetched;
 use crate::schedule::Timing;
 use crate::source::http::FetchError;
 use crate::source::{PollError, Polled};
@@ -67,7 +68,7 @@ fn harness() -> Harness {
 /// A fetch that answers from `script` and notes the time of every poll.
 fn scripted(script: &[Answer], polls: Arc<Mutex<Vec<DateTime<Utc>>>>) -> FetchFn {
     let script = Arc::new(Mutex::new(script.iter().copied().collect::<VecDeque<_>>()));
-    Arc::new(move |_source, _validators, now, _abandon| {
+    Arc::new(move |_source, _validators, now, _waiting, _abandon| {
         polls.lock().unwrap().push(now);
         let answer = script.lock().unwrap().pop_front().unwrap_or(Answer::Fine);
         let not_modified = |max_age| Polled::NotModified {
@@ -87,7 +88,12 @@ fn scripted(script: &[Answer], polls: Arc<Mutex<Vec<DateTime<Utc>>>>) -> FetchFn
             Answer::Status(code) => failed(code, None),
             Answer::RetryAfter(s) => failed(429, Some(Duration::from_secs(s))),
         };
-        Box::pin(async move { Some((result, Duration::ZERO)) })
+        Box::pin(async move {
+            Some(Fetched {
+                result,
+                elapsed: Duration::ZERO,
+            })
+        })
     })
 }
 
@@ -96,7 +102,7 @@ fn scripted(script: &[Answer], polls: Arc<Mutex<Vec<DateTime<Utc>>>>) -> FetchFn
 async fn polls(script: &[Answer], seconds: u64) -> (Vec<f64>, f64, bool) {
     let h = harness();
     let source = h.config.sources[0].clone();
-    let jitter = Timing::new(&source.schedule, source.timezone, &source.name, start())
+    let jitter = Timing::new(&source.schedule, source.timezone, &source.name)
         .jitter
         .as_secs_f64();
     let times = Arc::new(Mutex::new(Vec::new()));
@@ -170,6 +176,7 @@ async fn a_restart_polls_an_overdue_source_once_and_keeps_back_off() {
     let failed_at = start() - chrono::TimeDelta::seconds(90);
     for _ in 0..3 {
         let failure = crate::store::Failure {
+            url: "http://127.0.0.1:9/alpha.rss",
             now: failed_at,
             status: Some(500),
             error: "HTTP 500",

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
-use notify::{RecursiveMode, Watcher};
+use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
@@ -22,6 +22,9 @@ pub(crate) fn watch(config: &Path) -> Option<(notify::RecommendedWatcher, mpsc::
     let name: OsString = absolute.file_name()?.to_os_string();
     let (raw_tx, mut raw_rx) = mpsc::unbounded_channel();
     let handler = move |event: notify::Result<notify::Event>| match event {
+        // Reading the file (syndic itself, `cat`, an editor opening it) is not an edit; a
+        // save arrives as a create, a modify or a rename.
+        Ok(event) if matches!(event.kind, EventKind::Access(_)) => {}
         Ok(event) if event.paths.iter().any(|p| p.file_name() == Some(&name)) => {
             let _ = raw_tx.send(());
         }

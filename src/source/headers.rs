@@ -10,10 +10,17 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap};
 
-/// The freshness lifetime a response's `Cache-Control` lines give, if any.
+/// How long a response stays fresh from now: its `Cache-Control` max-age less its `Age`
+/// (the time it already spent in a cache on the way), if it gave a max-age.
 pub fn max_age(headers: &HeaderMap) -> Option<Duration> {
     let lines = headers.get_all(header::CACHE_CONTROL).into_iter();
-    cache_max_age(lines.filter_map(|v| v.to_str().ok()))
+    let lifetime = cache_max_age(lines.filter_map(|v| v.to_str().ok()))?;
+    let age = headers
+        .get(header::AGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(delta_seconds)
+        .unwrap_or_default();
+    Some(lifetime.saturating_sub(age))
 }
 
 /// `max-age=N` from `Cache-Control` lines, directive names read without case. `no-store`
@@ -96,6 +103,22 @@ pub fn delta_seconds(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn age_spent_in_a_cache_is_taken_off_max_age() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CACHE_CONTROL,
+            "public, max-age=3600".parse().unwrap(),
+        );
+        assert_eq!(max_age(&headers), Some(Duration::from_secs(3600)));
+        headers.insert(header::AGE, "3500".parse().unwrap());
+        assert_eq!(max_age(&headers), Some(Duration::from_secs(100)));
+        headers.insert(header::AGE, "9000".parse().unwrap());
+        assert_eq!(max_age(&headers), Some(Duration::ZERO));
+        headers.insert(header::AGE, "soon".parse().unwrap());
+        assert_eq!(max_age(&headers), Some(Duration::from_secs(3600)));
+    }
 
     fn max_age_of(lines: &[&str]) -> Option<u64> {
         cache_max_age(lines.iter().copied()).map(|d| d.as_secs())

@@ -1,4 +1,4 @@
-//! Telling systemd how the daemon is doing (`Type=notify`): READY=1 after the first load,
+//! How the daemon is doing, and telling systemd (`Type=notify`): READY=1 after the first load,
 //! RELOADING=1 / READY=1 around a reload, STOPPING=1, a one-line STATUS=, and WATCHDOG=1
 //! while a real liveness check passes. Without `NOTIFY_SOCKET` all of it is silent.
 
