@@ -168,6 +168,7 @@ async fn poll_once(
                     failures: history.failures.saturating_add(1),
                     ..history.clone()
                 },
+                wanted: Vec::new(),
                 elapsed,
             })
         }
