@@ -16,7 +16,7 @@ use crate::config::{KEEP_NEWEST, SourceConfig};
 use crate::schedule::{History, MAX_RETRY_AFTER, delta};
 use crate::source::http::{Fetcher, Limits, Validators};
 use crate::source::{PollError, Polled, read};
-use crate::store::{Changes, Failure, Poll, Store};
+use crate::store::{Changes, Failure, Poll, Store, Wanted};
 
 /// What a poll did.
 #[derive(Debug)]
@@ -32,6 +32,8 @@ pub struct Outcome {
     pub moved_to: Option<Url>,
     /// The scheduler's view of the source after this poll.
     pub history: History,
+    /// New or changed items of a full-text source whose article page was never fetched.
+    pub wanted: Vec<Wanted>,
     pub elapsed: Duration,
 }
 
@@ -100,6 +102,7 @@ pub fn record(
         warning: None,
         fresh_until: None,
         moved_to: None,
+        full_text: source.full_text.is_some(),
     };
     let succeeded = |max_age: Option<Duration>| History {
         last_fetch: Some(now),
@@ -126,6 +129,7 @@ pub fn record(
                 error: None,
                 moved_to,
                 history,
+                wanted: Vec::new(),
                 elapsed,
             })
         }
@@ -149,14 +153,15 @@ pub fn record(
             if warning.is_none() {
                 poll.validators = Some(&validators);
             }
-            let changes = store.record_poll(&source.name, &poll)?;
+            let recorded = store.record_listing(&source.name, &poll)?;
             Ok(Outcome {
                 status,
-                changes,
+                changes: recorded.changes,
                 failed: false,
                 error: warning,
                 moved_to,
                 history,
+                wanted: recorded.wanted,
                 elapsed,
             })
         }
@@ -191,6 +196,7 @@ pub fn record(
                     fresh_until: before.fresh_until,
                     gone,
                 },
+                wanted: Vec::new(),
                 elapsed,
             })
         }

@@ -13,9 +13,11 @@
 //! - [`harvest`]: one poll of one source, recorded; shared by `once` and the daemon.
 //! - [`config`]: the TOML file: raw serde structs, then validation into a resolved [`config::Config`].
 //! - [`model`]: the one [`model::Item`] every source is normalised into.
-//! - [`source`]: fetch bytes (`http`), turn them into items (`feed`, `xml`, `json`, `normalise`).
+//! - [`source`]: fetch bytes (`http`), turn them into items (`feed`, `xml`, `json`, `normalise`);
+//!   fetch and extract full-text articles (`fulltext`).
 //! - [`schedule`]: when each source polls next (cron, timezone, jitter, back-off).
-//! - [`store`]: SQLite: items with first-seen times, per-source HTTP and health state.
+//! - [`store`]: SQLite: items with first-seen times, per-source HTTP and health state, the
+//!   full-text cache.
 //! - [`pipeline`]: per output feed: select, filter, de-duplicate, sort, limit.
 //! - [`publish`]: render RSS, Atom, JSON Feed and OPML; write files atomically when they change.
 //!

@@ -3,6 +3,9 @@
 //!
 //! One poll is one transaction, so a crash never leaves half a poll. Items leave only by
 //! retention ([`Store::record_poll`] prunes), never because their source stopped listing them.
+//! For full-text sources it also caches each article page's outcome by URL (a usable
+//! article, or why there is none) and keeps an item's article in its content, while the
+//! item's hash stays that of the source's version, so re-listing it changes nothing.
 //! The schema is versioned with `PRAGMA user_version` and upgraded by [`MIGRATIONS`].
 
 use std::ops::ControlFlow;
@@ -58,6 +61,15 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sources ADD COLUMN gone_url TEXT;       -- the URL that answered 410 Gone
     ALTER TABLE sources ADD COLUMN moved_to TEXT;       -- where a permanent redirect led
 ",
+    "
+    -- Full text: what each article page gave, by URL, so a page is fetched once.
+    CREATE TABLE full_text (
+        url     TEXT PRIMARY KEY,   -- the item's link
+        fetched INTEGER NOT NULL,   -- unix seconds
+        content TEXT,               -- the article, sanitised HTML; NULL when not used
+        error   TEXT                -- why there is no usable article; NULL when there is
+    );
+",
 ];
 
 pub struct Store {
@@ -86,6 +98,35 @@ pub struct Poll<'a> {
     pub fresh_until: Option<DateTime<Utc>>,
     /// Where a permanent redirect (301, 308) led, for the user to put in the config.
     pub moved_to: Option<&'a str>,
+    /// The source wants full text: a new or changed item gets its cached article, or is
+    /// listed in [`Recorded::wanted`] when there is none yet.
+    pub full_text: bool,
+}
+
+/// What [`Store::record_listing`] did.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub changes: Changes,
+    /// Items whose article page has not been fetched yet (full-text sources only).
+    pub wanted: Vec<Wanted>,
+}
+
+/// An item whose article is wanted, and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    pub id: String,
+    /// The item's link: the article page, and the cache key.
+    pub link: String,
+}
+
+/// A cached article page's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Article {
+    pub fetched: DateTime<Utc>,
+    /// The article, sanitised HTML, when it was usable…
+    pub content: Option<String>,
+    /// …else why not.
+    pub error: Option<String>,
 }
 
 /// What a failed poll leaves for the scheduler.
@@ -255,10 +296,33 @@ impl Store {
     /// (keeping their first-seen time), marks listed ones as seen, applies retention and
     /// resets the failure count — all in one transaction.
     pub fn record_poll(&mut self, source: &str, poll: &Poll) -> anyhow::Result<Changes> {
+        Ok(self.record_listing(source, poll)?.changes)
+    }
+
+    /// [`Store::record_poll`], also naming the items whose article is wanted.
+    pub fn record_listing(&mut self, source: &str, poll: &Poll) -> anyhow::Result<Recorded> {
         let now = poll.now.timestamp();
         let tx = self.conn.transaction()?;
         let mut changes = Changes::default();
+        let mut wanted = Vec::new();
         if let Some(items) = poll.items {
+            let mut cached = tx.prepare_cached("SELECT content FROM full_text WHERE url = ?1")?;
+            // The article (if any) a new or changed item gets; notes it as wanted when its
+            // page was never fetched.
+            let mut article = |item: &Item| -> anyhow::Result<Option<String>> {
+                let Some(link) = item.link.as_ref().filter(|_| poll.full_text) else {
+                    return Ok(None);
+                };
+                let row: Option<Option<String>> =
+                    cached.query_row([link], |r| r.get(0)).optional()?;
+                if row.is_none() {
+                    wanted.push(Wanted {
+                        id: item.id.clone(),
+                        link: link.clone(),
+                    });
+                }
+                Ok(row.flatten())
+            };
             let mut find = tx.prepare_cached(
                 "SELECT first_seen, hash, data FROM items WHERE source = ?1 AND id = ?2",
             )?;
@@ -281,7 +345,11 @@ impl Store {
                     .optional()?;
                 match stored {
                     None => {
-                        let data = serde_json::to_string(item)?;
+                        let mut item = item.clone();
+                        if let Some(content) = article(&item)? {
+                            item.content = Some(content);
+                        }
+                        let data = serde_json::to_string(&item)?;
                         insert.execute(params![
                             source,
                             item.id,
@@ -302,6 +370,9 @@ impl Store {
                         item.first_seen = old.first_seen;
                         if item.updated.is_none() || item.updated == old.updated {
                             item.updated = Some(poll.now);
+                        }
+                        if let Some(content) = article(&item)? {
+                            item.content = Some(content);
                         }
                         replace.execute(params![
                             source,
@@ -355,7 +426,75 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        Ok(changes)
+        Ok(Recorded { changes, wanted })
+    }
+
+    /// The stored item `id` of `source`.
+    pub fn item(&self, source: &str, id: &str) -> anyhow::Result<Option<Item>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT data FROM items WHERE source = ?1 AND id = ?2")?;
+        let data: Option<String> = stmt
+            .query_row(params![source, id], |r| r.get(0))
+            .optional()?;
+        data.map(|d| serde_json::from_str(&d).context("stored item is not valid JSON"))
+            .transpose()
+    }
+
+    /// The cached outcome of the article page at `url`.
+    pub fn article(&self, url: &str) -> anyhow::Result<Option<Article>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT fetched, content, error FROM full_text WHERE url = ?1")?;
+        let row = stmt
+            .query_row([url], |r| {
+                Ok(Article {
+                    fetched: from_unix(r.get(0)?).unwrap_or_default(),
+                    content: r.get(1)?,
+                    error: r.get(2)?,
+                })
+            })
+            .optional()?;
+        Ok(row)
+    }
+
+    /// Caches what `wanted`'s article page gave (the article, or why there is none) and puts
+    /// an article in the item's content. The item's hash is left as the source gave it, so
+    /// the next listing of the same item changes nothing.
+    pub fn record_article(
+        &mut self,
+        source: &str,
+        wanted: &Wanted,
+        now: DateTime<Utc>,
+        article: Result<&str, &str>,
+    ) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO full_text (url, fetched, content, error) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (url) DO UPDATE SET
+                 fetched = excluded.fetched, content = excluded.content, error = excluded.error",
+            params![wanted.link, now.timestamp(), article.ok(), article.err()],
+        )?;
+        if let Ok(content) = article {
+            let data: Option<String> = tx
+                .query_row(
+                    "SELECT data FROM items WHERE source = ?1 AND id = ?2",
+                    params![source, wanted.id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(data) = data {
+                let mut item: Item =
+                    serde_json::from_str(&data).context("stored item is not valid JSON")?;
+                item.content = Some(content.to_string());
+                tx.execute(
+                    "UPDATE items SET data = ?3 WHERE source = ?1 AND id = ?2",
+                    params![source, wanted.id, serde_json::to_string(&item)?],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Records a failed poll: the error and status, one more consecutive failure, and what
@@ -475,6 +614,7 @@ mod tests {
             warning: None,
             fresh_until: None,
             moved_to: None,
+            full_text: false,
         }
     }
 
@@ -817,6 +957,71 @@ mod tests {
             })
             .unwrap();
         assert_eq!(first, ["c"]);
+    }
+
+    #[test]
+    fn full_text_is_wanted_once_cached_and_survives_relisting() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut teaser = item("a", Some(1), 1);
+        teaser.summary = Some("<p>teaser</p>".into());
+        let listing = [teaser.clone()];
+        let mut first = poll(1, Some(&listing), None);
+        first.full_text = true;
+        let recorded = store.record_listing("s", &first).unwrap();
+        let wanted = Wanted {
+            id: "a".into(),
+            link: "https://example.org/a".into(),
+        };
+        assert_eq!(recorded.wanted, std::slice::from_ref(&wanted));
+
+        store
+            .record_article("s", &wanted, at(1), Ok("<p>the whole story</p>"))
+            .unwrap();
+        let cached = store.article(&wanted.link).unwrap().unwrap();
+        assert_eq!(cached.content.as_deref(), Some("<p>the whole story</p>"));
+        assert_eq!(
+            stored(&store)[0].content.as_deref(),
+            Some("<p>the whole story</p>")
+        );
+
+        // The same listing again: no change, nothing wanted, the article stays.
+        let mut again = poll(2, Some(&listing), None);
+        again.full_text = true;
+        let recorded = store.record_listing("s", &again).unwrap();
+        assert_eq!(recorded.changes, Changes::default());
+        assert!(recorded.wanted.is_empty());
+        assert_eq!(
+            stored(&store)[0].content.as_deref(),
+            Some("<p>the whole story</p>")
+        );
+
+        // An edit by the source gets the cached article back, without a fetch.
+        let mut edited = teaser.clone();
+        edited.title = Some("edited".into());
+        let listing = [edited];
+        let mut third = poll(3, Some(&listing), None);
+        third.full_text = true;
+        let recorded = store.record_listing("s", &third).unwrap();
+        assert_eq!(recorded.changes.updated, 1);
+        assert!(recorded.wanted.is_empty());
+        let now = stored(&store).remove(0);
+        assert_eq!(now.title.as_deref(), Some("edited"));
+        assert_eq!(now.content.as_deref(), Some("<p>the whole story</p>"));
+
+        // A failure is cached with its reason and leaves the item as it was.
+        let other = Wanted {
+            id: "b".into(),
+            link: "https://example.org/b".into(),
+        };
+        store
+            .record_article("s", &other, at(3), Err("HTTP 500"))
+            .unwrap();
+        let cached = store.article(&other.link).unwrap().unwrap();
+        assert_eq!(
+            (cached.content, cached.error.as_deref()),
+            (None, Some("HTTP 500"))
+        );
     }
 
     #[test]

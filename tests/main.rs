@@ -8,5 +8,6 @@ mod commands;
 mod daemon;
 mod demo;
 mod fetch;
+mod fulltext;
 mod pipeline;
 mod systemd;

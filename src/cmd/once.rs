@@ -1,6 +1,9 @@
 //! `syndic once`: poll every source once (honouring stored validators), record the results,
 //! publish every feed, exit. The daemon runs the same steps on a schedule.
 //!
+//! New items of full-text sources get their articles before anything is published, so one
+//! run publishes full text; those page fetches share the polls' limits.
+//!
 //! A failing source is logged and recorded with its cause; its stored items stay published
 //! and every other source goes on. Exit 1 when any source failed.
 
@@ -18,8 +21,8 @@ use crate::config::Config;
 use crate::harvest::{self, Fetched, report};
 use crate::publish::feeds::publish;
 use crate::schedule::History;
-use crate::source::PollError;
 use crate::source::http::{Fetcher, Limits};
+use crate::source::{PollError, fulltext};
 use crate::store::{SourceState, Store};
 
 pub async fn once(config: &Config) -> u8 {
@@ -80,6 +83,7 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
 
     let mut failed = 0;
     let (mut new, mut updated) = (0, 0);
+    let mut articles = JoinSet::new();
     while let Some(joined) = tasks.join_next_with_id().await {
         // A poll that panicked (a bug) fails its source, not the run.
         let (source, fetched, state) = match joined {
@@ -102,6 +106,22 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
         if outcome.error.is_some() {
             failed += 1;
         }
+        if !outcome.wanted.is_empty() {
+            let (fetcher, limits, source) = (fetcher.clone(), limits.clone(), source.clone());
+            let never = never.clone();
+            articles.spawn(async move {
+                let wanted = outcome.wanted;
+                let done = fulltext::fetch_all(&fetcher, &limits, &source, wanted, &never).await;
+                (source.name, done)
+            });
+        }
+    }
+    let mut full_text = 0;
+    while let Some(joined) = articles.join_next().await {
+        match joined {
+            Ok((name, done)) => full_text += fulltext::record(&mut store, &name, done, now)?,
+            Err(e) => error!(error = %e, "Fetching articles failed inside syndic."),
+        }
     }
 
     let written = publish(config, &store, now)?;
@@ -111,6 +131,7 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
         failed,
         new,
         updated,
+        full_text,
         files = written.len(),
         changed,
         ms = started.elapsed().as_millis() as u64,

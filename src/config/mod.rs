@@ -5,6 +5,7 @@
 //! duration, size or URL, duplicate or unknown names — and reports them together, each with
 //! file, line, column and key. Nothing here touches the network or the store.
 
+mod pick;
 mod raw;
 mod units;
 mod validate;
@@ -20,6 +21,7 @@ use url::Url;
 
 use crate::publish::Format;
 
+pub use pick::{Pick, parse_pick};
 pub use units::{format_duration, parse_duration, parse_size};
 pub use validate::parse_schedule;
 pub use zone::parse_timezone;
@@ -86,6 +88,18 @@ pub struct SourceConfig {
     pub retain: Duration,
     /// The zone `schedule` is read in: the source's own, else `[daemon].timezone`.
     pub timezone: Tz,
+    /// `full_text = true`: each new item's page is fetched and its article replaces the
+    /// item's content (see [`crate::source::fulltext`]).
+    pub full_text: Option<FullText>,
+}
+
+/// How a full-text source's articles are cut out of their pages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FullText {
+    /// `content`: the article's container; `None` lets Readability find it.
+    pub content: Option<Pick>,
+    /// `remove`: elements dropped from the page before the article is taken out.
+    pub remove: Vec<Pick>,
 }
 
 /// However old they are, this many of each source's newest items stay in the store.
@@ -350,6 +364,18 @@ include = ["(?i)korea"]
         let after = edit("(?i)korea", "(?i)china");
         assert_ne!(before.feeds, after.feeds, "regex");
         assert_eq!(before.sources, after.sources);
+        let after = edit("[[feed]]", "full_text = true\n[[feed]]");
+        assert_ne!(before.sources, after.sources, "full_text");
+        let with = |rule: &str| edit("[[feed]]", &format!("full_text = true\n{rule}\n[[feed]]"));
+        assert_eq!(
+            with("remove = [\".ad\"]").sources,
+            with("remove = [\".ad\"]").sources
+        );
+        assert_ne!(
+            with("remove = [\".ad\"]").sources,
+            with("remove = [\".ads\"]").sources,
+            "selectors compare as written"
+        );
         let after = edit("[[feed]]", "[[feed]]\nlimit = 5");
         assert_ne!(before.feeds, after.feeds, "limit");
     }

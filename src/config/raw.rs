@@ -54,6 +54,13 @@ pub struct RawSource {
     pub retain: Option<Spanned<String>>,
     /// Overrides `[daemon].timezone` for this source's schedule.
     pub timezone: Option<Spanned<String>>,
+    /// Fetch each new item's page and put its article in the item's content.
+    pub full_text: Option<Spanned<bool>>,
+    /// CSS selector of the article's container on those pages (else Readability finds it).
+    pub content: Option<Spanned<String>>,
+    /// CSS selectors of elements dropped from the article.
+    #[serde(default)]
+    pub remove: Vec<Spanned<String>>,
 }
 
 /// One `[[feed]]`: an output feed merged from some sources.

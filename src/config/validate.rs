@@ -15,10 +15,13 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use url::Url;
 
+use super::pick::parse_pick;
 use super::raw::{RawDaemon, RawFeed, RawSource};
 use super::units::{parse_duration, parse_size};
 use super::zone::parse_timezone;
-use super::{Config, Daemon, FeedConfig, Problem, Schedule, SourceConfig, file_url};
+use super::{
+    Config, Daemon, FeedConfig, FullText, Pick, Problem, Schedule, SourceConfig, file_url,
+};
 use crate::publish::Format;
 
 const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
@@ -281,6 +284,7 @@ impl Validator<'_> {
             Some(z) => self.timezone(&format!("{key}.timezone"), z),
             None => Some(daemon.timezone),
         };
+        let full_text = self.full_text(key, &raw);
         Some(SourceConfig {
             name: name_ok.then(|| raw.name.into_inner())?,
             url: url?,
@@ -288,7 +292,50 @@ impl Validator<'_> {
             tags,
             retain,
             timezone: timezone?,
+            full_text,
         })
+    }
+
+    /// `full_text`, `content` and `remove`. Selectors are checked even when `full_text` is
+    /// off, and setting them without it is a problem: they would silently do nothing.
+    fn full_text(&mut self, key: &str, raw: &RawSource) -> Option<FullText> {
+        let content = raw
+            .content
+            .as_ref()
+            .and_then(|c| self.pick(&format!("{key}.content"), c));
+        let remove: Vec<Pick> = raw
+            .remove
+            .iter()
+            .filter_map(|r| self.pick(&format!("{key}.remove"), r))
+            .collect();
+        let on = raw.full_text.as_ref().is_some_and(|f| *f.get_ref());
+        if !on {
+            let stray = raw.content.iter().chain(raw.remove.first()).next();
+            if let Some(stray) = stray {
+                let which = if raw.content.is_some() {
+                    "content"
+                } else {
+                    "remove"
+                };
+                self.at(
+                    stray,
+                    &format!("{key}.{which}"),
+                    "has no effect without full_text = true".into(),
+                );
+            }
+            return None;
+        }
+        Some(FullText { content, remove })
+    }
+
+    fn pick(&mut self, key: &str, text: &Spanned<String>) -> Option<Pick> {
+        match parse_pick(text.get_ref()) {
+            Ok(pick) => Some(pick),
+            Err(e) => {
+                self.at(text, key, e);
+                None
+            }
+        }
     }
 
     fn feed(
@@ -831,6 +878,67 @@ timezone = "Mars/Olympus_Mons"
             found[1].contains("feed \"a\".formats: is empty"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn full_text_keys() {
+        let config = check(
+            r#"
+[[source]]
+name = "plain"
+url = "https://example.org/a.xml"
+
+[[source]]
+name = "readable"
+url = "https://example.org/b.xml"
+full_text = true
+
+[[source]]
+name = "picked"
+url = "https://example.org/c.xml"
+full_text = true
+content = ".entry-content"
+remove = [".also-read", ".ad-slot"]
+"#,
+        )
+        .expect("valid");
+        assert_eq!(config.sources[0].full_text, None, "off by default");
+        let readable = config.sources[1].full_text.as_ref().unwrap();
+        assert!(readable.content.is_none() && readable.remove.is_empty());
+        let picked = config.sources[2].full_text.as_ref().unwrap();
+        assert_eq!(picked.content.as_ref().unwrap().text, ".entry-content");
+        let removed: Vec<&str> = picked.remove.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(removed, [".also-read", ".ad-slot"]);
+        assert!(picked.remove.iter().all(|p| p.attr.is_none()));
+
+        let found = problems(
+            r#"[[source]]
+name = "a"
+url = "https://example.org/a.xml"
+full_text = true
+content = "div["
+remove = [".ok", "..bad"]
+
+[[source]]
+name = "b"
+url = "https://example.org/b.xml"
+remove = [".ad"]
+full_text = "yes"
+"#,
+        );
+        let expected = [
+            "5:11: source \"a\".content: \"div[\" is not a CSS selector",
+            "6:18: source \"a\".remove: \"..bad\" is not a CSS selector: ClassNeedsIdent",
+            "12:13: source \"b\".full_text: invalid type",
+            "11:11: source \"b\".remove: has no effect without full_text = true",
+        ];
+        for want in expected {
+            assert!(
+                found.iter().any(|p| p.starts_with(want)),
+                "missing {want:?} in {found:#?}"
+            );
+        }
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ use crate::source::http::{Fetcher, Limits};
 use crate::store::Store;
 use health::{Health, Notifier};
 use publisher::Request;
-use task::FetchFn;
+use task::{ArticlesFn, FetchFn};
 
 /// What the daemon's tasks share.
 pub(crate) struct Shared {
@@ -48,6 +48,8 @@ pub(crate) struct Shared {
     /// Abandons fetches still in flight (the grace period is over).
     pub(crate) hard_stop: CancellationToken,
     notifier: Notifier,
+    /// Every source task and background article fetch, to wait for them all at shutdown.
+    pub(crate) tracker: TaskTracker,
 }
 
 impl Shared {
@@ -65,6 +67,7 @@ impl Shared {
             health: Mutex::default(),
             hard_stop: CancellationToken::new(),
             notifier: Notifier::from_env(),
+            tracker: TaskTracker::new(),
         })
     }
 
@@ -136,12 +139,11 @@ pub(crate) struct Daemon {
     loaded: Vec<u8>,
     refused: Option<Vec<u8>>,
     fetch: FetchFn,
+    articles: ArticlesFn,
     tasks: HashMap<String, Running>,
     /// Tasks told to stop (their source removed or changed) that may still be finishing a
     /// poll: a source started again under the same name waits for its old task.
     retiring: HashMap<String, JoinHandle<()>>,
-    /// Every source task, to wait for them all at shutdown.
-    tracker: TaskTracker,
     publisher: JoinHandle<()>,
     watchdog: Option<JoinHandle<()>>,
 }
@@ -176,7 +178,7 @@ impl Daemon {
             edits: watch::watch(&path),
         };
         let store = Store::open(&config.daemon.state_dir)?;
-        let fetch = network_fetch(&config.daemon)?;
+        let (fetch, articles) = network_fetch(&config.daemon)?;
         let (publisher_tx, publisher_rx) = mpsc::unbounded_channel();
         let shared = Shared::new(clock, store, config, publisher_tx);
         let publisher = tokio::spawn(publisher::run(shared.clone(), publisher_rx));
@@ -188,9 +190,9 @@ impl Daemon {
             loaded,
             refused: None,
             fetch,
+            articles,
             tasks: HashMap::new(),
             retiring: HashMap::new(),
-            tracker: TaskTracker::new(),
             publisher,
             watchdog,
         };
@@ -219,9 +221,10 @@ impl Daemon {
             self.shared.clone(),
             source.clone(),
             self.fetch.clone(),
+            self.articles.clone(),
             stop.clone(),
         );
-        let handle = self.tracker.spawn(async move {
+        let handle = self.shared.tracker.spawn(async move {
             if let Some(previous) = after {
                 let _ = previous.await;
             }
@@ -276,19 +279,17 @@ impl Daemon {
         for running in self.tasks.values() {
             running.stop.cancel();
         }
-        self.tracker.close();
-        if tokio::time::timeout(grace, self.tracker.wait())
-            .await
-            .is_err()
-        {
-            let left = self.tracker.len();
+        let tracker = &self.shared.tracker;
+        tracker.close();
+        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+            let left = tracker.len();
             warn!(
                 tasks = left,
                 ?grace,
                 "Grace period over: abandoning fetches still in flight."
             );
             self.shared.hard_stop.cancel();
-            self.tracker.wait().await;
+            tracker.wait().await;
         }
         let (done, published) = oneshot::channel();
         self.shared.publish(Request::Flush(done));
@@ -338,10 +339,14 @@ async fn next_edit(
     }
 }
 
-fn network_fetch(settings: &Settings) -> anyhow::Result<FetchFn> {
+/// Polls and article fetches, sharing one client and one set of limits.
+fn network_fetch(settings: &Settings) -> anyhow::Result<(FetchFn, ArticlesFn)> {
     let fetcher = Fetcher::new(settings)?;
     let limits = Arc::new(Limits::new(settings.concurrency, settings.per_host));
-    Ok(task::network(fetcher, limits))
+    Ok((
+        task::network(fetcher.clone(), limits.clone()),
+        task::articles(fetcher, limits),
+    ))
 }
 
 #[cfg(test)]

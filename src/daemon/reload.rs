@@ -65,7 +65,8 @@ impl Daemon {
         }
         let fetching_changed = fetch_settings_differ(&old.daemon, &new.daemon);
         if fetching_changed {
-            self.fetch = network_fetch(&new.daemon).map_err(|e| vec![format!("{e:#}")])?;
+            (self.fetch, self.articles) =
+                network_fetch(&new.daemon).map_err(|e| vec![format!("{e:#}")])?;
         }
         self.retiring.retain(|_, handle| !handle.is_finished());
         let (mut added, mut removed, mut changed) = (0, 0, 0);

@@ -2,6 +2,10 @@
 //! and record it through [`crate::harvest`], ask for the feeds that include it to be
 //! re-published when something changed, and again — until told to stop.
 //!
+//! A poll that brings new items of a full-text source starts a background task (tracked
+//! with the others) that fetches their articles and asks for a re-publish once they are in;
+//! the source's schedule does not wait for it.
+//!
 //! Stopping is two-staged. `stop` ends the wait between polls at once but lets a poll in
 //! flight finish; the daemon's hard stop (after the grace period) abandons a fetch still in
 //! flight. Once a document has been fetched and read, its items are always recorded.
@@ -20,7 +24,9 @@ use super::publisher::Request;
 use crate::config::SourceConfig;
 use crate::harvest::{self, Fetched, Outcome, report};
 use crate::schedule::{History, Next, Timing};
+use crate::source::fulltext::{self, Extracted};
 use crate::source::http::{Fetcher, Limits, Validators};
+use crate::store::Wanted;
 
 /// Fetches and reads one source: `None` when it gave up (the first token fired while it
 /// waited for a fetch slot, or the second before the bytes were in). The real one goes to
@@ -57,6 +63,28 @@ pub(crate) fn network(fetcher: Fetcher, limits: Arc<Limits>) -> FetchFn {
     })
 }
 
+/// Fetches and extracts the articles of a source's wanted items, until the token fires
+/// (pages not done by then are left out).
+pub(crate) type ArticlesFn = Arc<
+    dyn Fn(
+            SourceConfig,
+            Vec<Wanted>,
+            CancellationToken,
+        ) -> Pin<Box<dyn Future<Output = Vec<(Wanted, Extracted)>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The network's article fetches, within the same limits as the polls.
+pub(crate) fn articles(fetcher: Fetcher, limits: Arc<Limits>) -> ArticlesFn {
+    Arc::new(move |source, wanted, abandon| {
+        let (fetcher, limits) = (fetcher.clone(), limits.clone());
+        Box::pin(
+            async move { fulltext::fetch_all(&fetcher, &limits, &source, wanted, &abandon).await },
+        )
+    })
+}
+
 /// How long a source waits before asking the store for its state again.
 const STATE_RETRY: Duration = Duration::from_secs(30);
 
@@ -65,6 +93,7 @@ pub(crate) async fn run(
     shared: Arc<Shared>,
     source: SourceConfig,
     fetch: FetchFn,
+    articles: ArticlesFn,
     stop: CancellationToken,
 ) {
     // The store may be briefly unavailable (locked, disk full): try again, never give up
@@ -106,7 +135,8 @@ pub(crate) async fn run(
             }
         }
         let now = shared.clock.now();
-        let Some(outcome) = poll_once(&shared, &source, &fetch, &history, now, &stop).await else {
+        let Some(mut outcome) = poll_once(&shared, &source, &fetch, &history, now, &stop).await
+        else {
             return;
         };
         report(&source, &outcome, &mut moved_to);
@@ -117,8 +147,42 @@ pub(crate) async fn run(
         if changes.new + changes.updated + changes.removed > 0 {
             shared.publish(Request::Source(source.name.clone()));
         }
+        let wanted = std::mem::take(&mut outcome.wanted);
+        if !wanted.is_empty() {
+            let job = full_text(shared.clone(), source.clone(), articles.clone(), wanted);
+            shared.tracker.spawn(job);
+        }
         if stop.is_cancelled() {
             return;
+        }
+    }
+}
+
+/// Fetches the articles of `wanted` items, records them, and asks for the source's feeds
+/// to be re-published when any item got its article. The hard stop abandons it.
+async fn full_text(
+    shared: Arc<Shared>,
+    source: SourceConfig,
+    articles: ArticlesFn,
+    wanted: Vec<Wanted>,
+) {
+    let asked = wanted.len();
+    let done = articles(source.clone(), wanted, shared.hard_stop.clone()).await;
+    if done.len() < asked {
+        info!(source = %source.name, abandoned = asked - done.len(), "Shutting down: abandoned article fetches in flight.");
+    }
+    let (name, now) = (source.name.clone(), shared.clock.now());
+    match shared
+        .with_store(move |s| fulltext::record(s, &name, done, now))
+        .await
+    {
+        Ok(0) => {}
+        Ok(applied) => {
+            info!(source = %source.name, articles = applied, "Fetched full text.");
+            shared.publish(Request::Source(source.name.clone()));
+        }
+        Err(e) => {
+            error!(source = %source.name, error = %format!("{e:#}"), "Cannot record full text in the store.")
         }
     }
 }
@@ -168,6 +232,7 @@ async fn poll_once(
                     failures: history.failures.saturating_add(1),
                     ..history.clone()
                 },
+                wanted: Vec::new(),
                 elapsed,
             })
         }

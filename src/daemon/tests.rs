@@ -65,6 +65,13 @@ fn harness() -> Harness {
     }
 }
 
+/// The network's article fetches: the test sources are not full-text ones, so it is
+/// never called.
+fn no_articles(config: &Config) -> task::ArticlesFn {
+    let fetcher = crate::source::http::Fetcher::new(&config.daemon).unwrap();
+    task::articles(fetcher, Arc::new(crate::source::http::Limits::new(1, 1)))
+}
+
 /// A fetch that answers from `script` and notes the time of every poll.
 fn scripted(script: &[Answer], polls: Arc<Mutex<Vec<DateTime<Utc>>>>) -> FetchFn {
     let script = Arc::new(Mutex::new(script.iter().copied().collect::<VecDeque<_>>()));
@@ -111,6 +118,7 @@ async fn polls(script: &[Answer], seconds: u64) -> (Vec<f64>, f64, bool) {
         h.shared.clone(),
         source,
         scripted(script, times.clone()),
+        no_articles(&h.config),
         stop.clone(),
     ));
     tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -196,6 +204,7 @@ async fn a_restart_polls_an_overdue_source_once_and_keeps_back_off() {
         h.shared.clone(),
         source,
         scripted(&script, times.clone()),
+        no_articles(&h.config),
         stop.clone(),
     ));
     tokio::time::sleep(Duration::from_secs(100)).await;

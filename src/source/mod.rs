@@ -4,7 +4,8 @@
 //! fetch ([`http`], with [`headers`] read for when to ask again) → decode ([`charset`]),
 //! sniff and parse ([`feed`]: the RSS/Atom reader [`feedxml`] on the [`xml`] tokeniser, with
 //! [`elements`] and [`capture`], or [`json`]) → normalise ([`normalise`]). [`date`] and
-//! [`text`] are shared helpers; [`discover`] finds the feeds an HTML page links to. It
+//! [`text`] are shared helpers; [`discover`] finds the feeds an HTML page links to;
+//! [`fulltext`] fetches and extracts the articles of full-text sources' new items. It
 //! neither reads nor writes the store: callers pass validators in and record the outcome,
 //! and act on what the server said about timing and moves.
 
@@ -15,6 +16,7 @@ pub mod discover;
 mod elements;
 pub mod feed;
 mod feedxml;
+pub mod fulltext;
 mod headers;
 pub mod http;
 pub mod json;

@@ -243,6 +243,13 @@ fn person(p: &Person) -> Option<Person> {
     })
 }
 
+/// Sanitises one piece of third-party HTML as items' HTML is sanitised (no scripts, event
+/// handlers or unsafe URLs), making relative URLs absolute against `base`. `None` when
+/// nothing is left.
+pub fn sanitise(html: &str, base: Option<&Url>) -> Option<String> {
+    Cleaner::default().clean(html, base)
+}
+
 /// ammonia, configured once per base URL (entries of a feed nearly always share one).
 #[derive(Default)]
 struct Cleaner {
@@ -274,7 +281,7 @@ impl Cleaner {
 /// Whether start tags ever run more than [`MAX_DEPTH`] ahead of end tags: a cheap,
 /// approximate nesting depth. Void elements, and those HTML closes by itself (`<p>`, `<li>`,
 /// table cells …), do not count.
-fn too_deep(html: &str) -> bool {
+pub fn too_deep(html: &str) -> bool {
     const FLAT: [&str; 16] = [
         "br", "img", "hr", "wbr", "input", "meta", "link", "source", "p", "li", "td", "th", "tr",
         "dd", "dt", "option",
