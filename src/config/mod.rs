@@ -5,6 +5,7 @@
 //! duration, size or URL, duplicate or unknown names — and reports them together, each with
 //! file, line, column and key. Nothing here touches the network or the store.
 
+mod pick;
 mod raw;
 mod units;
 mod validate;
@@ -20,6 +21,7 @@ use url::Url;
 
 use crate::publish::Format;
 
+pub use pick::{Pick, parse_pick};
 pub use units::{format_duration, parse_duration, parse_size};
 pub use validate::parse_schedule;
 pub use zone::parse_timezone;
@@ -84,9 +86,45 @@ pub struct SourceConfig {
     /// How long an item stays stored after the source last listed it; the newest
     /// [`KEEP_NEWEST`] items of each source are kept regardless.
     pub retain: Duration,
-    /// The zone `schedule` is read in: the source's own, else `[daemon].timezone`.
+    /// The zone `schedule` is read in: the source's own, else `[daemon].timezone`; for a
+    /// web page, also the zone of dates written without one.
     pub timezone: Tz,
+    /// `[source.html]`: the source is a web page read with these selectors; `None` for a
+    /// feed.
+    pub html: Option<HtmlConfig>,
 }
+
+/// `[source.html]`, resolved: selectors parsed, defaults filled in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HtmlConfig {
+    /// Each element it matches is one item; the other picks apply inside it.
+    pub item: Pick,
+    pub title: Option<Pick>,
+    /// Without an attribute, an element's `href` (an `<a>`'s link).
+    pub link: Option<Pick>,
+    /// The element's HTML, sanitised like a feed's.
+    pub summary: Option<Pick>,
+    /// Without an attribute, `datetime` (as on `<time>`) before the text.
+    pub date: Option<Pick>,
+    pub author: Option<Pick>,
+    /// Without an attribute, `data-src` and `srcset` before `src` (lazy-loading pages put a
+    /// placeholder in `src`).
+    pub image: Option<Pick>,
+    /// Without it, the item's id is its canonical link.
+    pub id: Option<Pick>,
+    /// The next listing page's link, applied to the whole page.
+    pub next: Option<Pick>,
+    /// Listing pages read per poll: 1 without `next`, else 5 unless set (at most
+    /// [`MAX_PAGES`]).
+    pub max_pages: usize,
+    /// strftime format of dates; without it, [`crate::source::humandate`] reads them.
+    pub date_format: Option<String>,
+    /// Read `01/02/2025` as 1 February (day first) rather than 2 January.
+    pub day_first: bool,
+}
+
+/// The most listing pages `max_pages` may ask for.
+pub const MAX_PAGES: usize = 50;
 
 /// However old they are, this many of each source's newest items stay in the store.
 pub const KEEP_NEWEST: usize = 500;
