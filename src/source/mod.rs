@@ -17,6 +17,7 @@ pub mod feed;
 mod feedxml;
 mod headers;
 pub mod http;
+pub mod humandate;
 pub mod json;
 pub mod normalise;
 pub mod text;
