@@ -16,6 +16,7 @@ mod elements;
 pub mod feed;
 mod feedxml;
 mod headers;
+pub mod html;
 pub mod http;
 pub mod humandate;
 pub mod json;
