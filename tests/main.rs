@@ -10,3 +10,4 @@ mod demo;
 mod fetch;
 mod pipeline;
 mod systemd;
+mod web;

@@ -94,6 +94,22 @@ pub struct SourceConfig {
     pub html: Option<HtmlConfig>,
 }
 
+impl SourceConfig {
+    /// A feed source at `url` with `daemon`'s defaults, as if configured with only a name
+    /// and a URL (for `preview URL` and tests).
+    pub fn new(name: &str, url: Url, daemon: &Daemon) -> SourceConfig {
+        SourceConfig {
+            name: name.to_string(),
+            url,
+            schedule: daemon.schedule.clone(),
+            tags: Vec::new(),
+            retain: daemon.retain,
+            timezone: daemon.timezone,
+            html: None,
+        }
+    }
+}
+
 /// `[source.html]`, resolved: selectors parsed, defaults filled in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HtmlConfig {

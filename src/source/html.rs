@@ -25,6 +25,12 @@ use crate::model::Person;
 #[derive(Debug)]
 pub struct Page {
     pub document: Document,
+    pub listing: Listing,
+}
+
+/// What a listing page says beyond its items.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Listing {
     /// The next listing page, when `next` is set and matched.
     pub next: Option<Url>,
     pub report: Report,
@@ -137,8 +143,7 @@ pub fn parse(
             entries,
             warning: None,
         },
-        next,
-        report,
+        listing: Listing { next, report },
     })
 }
 
@@ -344,12 +349,12 @@ mod tests {
             Some("2024-07-28T00:00:00+00:00")
         );
         assert_eq!(
-            page.next.as_ref().map(Url::as_str),
+            page.listing.next.as_ref().map(Url::as_str),
             Some("https://cdn.news.example/x/?page=2")
         );
-        assert_eq!(page.report.items, 2);
+        assert_eq!(page.listing.report.items, 2);
         assert_eq!(
-            page.report.fields,
+            page.listing.report.fields,
             [
                 ("title", "h2".to_string(), 2),
                 ("date", "time".to_string(), 2),
