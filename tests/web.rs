@@ -254,3 +254,32 @@ async fn preview_says_what_each_selector_matched() {
     );
     assert!(!run.stderr.contains("title matched"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discover_lists_the_feeds_a_page_links_to() {
+    let server = LogServer::start().await;
+    let page = r#"<html><head><base href="/news/">
+        <link rel="alternate" type="application/rss+xml" href="feed.xml">
+        <link rel="alternate stylesheet" type="text/css" href="x.css">
+        <link rel="Alternate" type="application/atom+xml" href="https://other.example/a.atom">
+        </head><body></body></html>"#;
+    server.route("/page", Reply::ok(page.into()));
+    server.route("/bare", Reply::ok(listing()));
+    let site = Site::new("");
+    let run = crate::support::syndic_in(site.dir.path(), &["discover", &server.url("/page")]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{}\nhttps://other.example/a.atom\n",
+            server.url("/news/feed.xml")
+        )
+    );
+    let run = crate::support::syndic_in(site.dir.path(), &["discover", &server.url("/bare")]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("links to no feed"), "{}", run.stderr);
+    let run =
+        crate::support::syndic_in(site.dir.path(), &["discover", &server.url("/missing")]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("HTTP 404"), "{}", run.stderr);
+}

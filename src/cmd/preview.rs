@@ -116,7 +116,7 @@ fn resolve(explicit: Option<&Path>, target: &str) -> Result<(Config, SourceConfi
 }
 
 /// The URL `target` names by itself, if it is a URL or an existing file.
-fn direct_url(target: &str) -> Option<Result<Url, String>> {
+pub(super) fn direct_url(target: &str) -> Option<Result<Url, String>> {
     if target.contains("://") {
         let url = Url::parse(target).map_err(|e| format!("{target:?} is not a URL: {e}"));
         return Some(url.and_then(|url| match url.scheme() {
