@@ -271,7 +271,7 @@ impl fmt::Display for Problem {
 
 #[cfg(test)]
 mod tests {
-    use super::raw::{RawDaemon, RawFeed, RawSource};
+    use super::raw::{RawDaemon, RawFeed, RawHtml, RawSource};
     use super::*;
     use serde::de::{self, Deserialize, Visitor};
 
@@ -322,15 +322,24 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let config = Config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
         assert!(!config.sources.is_empty() && !config.feeds.is_empty());
+        assert!(config.sources.iter().any(|s| s.html.is_some()));
 
         let doc: toml::Table = toml::from_str(&text).unwrap();
         let tables = |key: &str| -> Vec<toml::Table> {
-            match doc.get(key) {
+            let (key, sub) = key.split_once('.').map_or((key, None), |(k, s)| (k, Some(s)));
+            let found: Vec<toml::Table> = match doc.get(key) {
                 Some(toml::Value::Table(t)) => vec![t.clone()],
                 Some(toml::Value::Array(a)) => {
                     a.iter().filter_map(|v| v.as_table().cloned()).collect()
                 }
                 _ => vec![],
+            };
+            match sub {
+                None => found,
+                Some(sub) => found
+                    .iter()
+                    .filter_map(|t| t.get(sub)?.as_table().cloned())
+                    .collect(),
             }
         };
         // (table, key) of every `key = …` line with a comment line right above it.
@@ -351,6 +360,7 @@ mod tests {
             ("daemon", fields::<RawDaemon>()),
             ("source", fields::<RawSource>()),
             ("feed", fields::<RawFeed>()),
+            ("source.html", fields::<RawHtml>()),
         ] {
             assert!(!keys.is_empty());
             for key in keys {
