@@ -326,7 +326,9 @@ mod tests {
 
         let doc: toml::Table = toml::from_str(&text).unwrap();
         let tables = |key: &str| -> Vec<toml::Table> {
-            let (key, sub) = key.split_once('.').map_or((key, None), |(k, s)| (k, Some(s)));
+            let (key, sub) = key
+                .split_once('.')
+                .map_or((key, None), |(k, s)| (k, Some(s)));
             let found: Vec<toml::Table> = match doc.get(key) {
                 Some(toml::Value::Table(t)) => vec![t.clone()],
                 Some(toml::Value::Array(a)) => {
@@ -422,6 +424,7 @@ include = ["(?i)korea"]
     fn demo_config_is_valid() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
         let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(config.sources.len(), 5);
+        assert_eq!(config.sources.len(), 6);
+        assert!(config.source("top-news").is_some_and(|s| s.html.is_some()));
     }
 }
