@@ -38,6 +38,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the feeds a web page links to (<link rel="alternate">): 0 found, 1 none or the
+    /// fetch failed
+    Discover {
+        /// An http(s) URL or a file path
+        target: String,
+    },
     /// Per-source health from the store: last fetch, HTTP status, last error, items
     Status,
 }

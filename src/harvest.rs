@@ -15,7 +15,7 @@ use url::Url;
 use crate::config::{KEEP_NEWEST, SourceConfig};
 use crate::schedule::{History, MAX_RETRY_AFTER, delta};
 use crate::source::http::{Fetcher, Limits, Validators};
-use crate::source::{PollError, Polled, read};
+use crate::source::{PollError, Polled, more_pages, read};
 use crate::store::{Changes, Failure, Poll, Store, Wanted};
 
 /// What a poll did.
@@ -47,7 +47,9 @@ pub struct Fetched {
 
 /// Fetches and reads `source`, holding a fetch slot from `limits` while fetching. `None`
 /// when `waiting` fires before a slot is free, or `abandon` before the fetch is done; once
-/// the bytes are in, they are read.
+/// the bytes are in, they are read. A web page's further listing pages are fetched one at
+/// a time, each in a slot of its own and without validators; `abandon` stops that walk
+/// with the pages read so far.
 pub async fn fetch(
     fetcher: &Fetcher,
     limits: &Limits,
@@ -58,7 +60,7 @@ pub async fn fetch(
     abandon: &CancellationToken,
 ) -> Option<Fetched> {
     let began = Instant::now();
-    let _permit = tokio::select! {
+    let permit = tokio::select! {
         permit = limits.acquire(&source.url) => permit,
         () = waiting.cancelled() => return None,
         () = abandon.cancelled() => return None,
@@ -67,10 +69,24 @@ pub async fn fetch(
         fetched = fetcher.fetch(&source.url, validators) => fetched,
         () = abandon.cancelled() => return None,
     };
+    // Released before the next page asks for one, which a per-host cap of 1 would block.
+    drop(permit);
     let result = match fetched {
-        Ok(fetched) => read(&source.name, fetched, now).await,
+        Ok(fetched) => read(source, fetched, now).await,
         Err(e) => Err(e.into()),
     };
+    let result = more_pages(source, result, now, |url| async move {
+        let _permit = tokio::select! {
+            permit = limits.acquire(&url) => permit,
+            () = abandon.cancelled() => return None,
+        };
+        let unconditional = Validators::default();
+        tokio::select! {
+            fetched = fetcher.fetch(&url, &unconditional) => Some(fetched),
+            () = abandon.cancelled() => None,
+        }
+    })
+    .await;
     Some(Fetched {
         result,
         elapsed: began.elapsed(),

@@ -12,7 +12,7 @@ use url::Url;
 use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use syndic::config::Config;
+use syndic::config::{Config, SourceConfig};
 use syndic::source::http::{FetchError, Fetched, Fetcher, Validators};
 use syndic::source::{PollError, Polled, poll};
 
@@ -35,6 +35,12 @@ async fn redirect(server: &MockServer, from: &str, status: u16, to: &str) {
 
 fn at(server: &MockServer, path: &str) -> Url {
     Url::parse(&format!("{}{path}", server.uri())).unwrap()
+}
+
+/// A feed source at `url` with the default settings.
+fn feed(name: &str, url: Url) -> SourceConfig {
+    let config = Config::parse("", Path::new("syndic.toml")).expect("an empty config is valid");
+    SourceConfig::new(name, url, &config.daemon)
 }
 
 async fn fetch(url: &Url) -> Result<Fetched, FetchError> {
@@ -167,8 +173,7 @@ async fn a_permanent_redirect_is_reported_and_items_come_from_the_new_url() {
         .await;
     let polled = poll(
         &fetcher(),
-        "beta",
-        &at(&old, "/feed"),
+        &feed("beta", at(&old, "/feed")),
         &Validators::default(),
         Utc::now(),
     )
@@ -300,8 +305,7 @@ async fn redirects_that_cannot_be_followed_say_why() {
     assert_eq!(loops, 11, "the first request and ten redirects");
     let error = poll(
         &fetcher(),
-        "loop",
-        &at(&server, "/loop"),
+        &feed("loop", at(&server, "/loop")),
         &Validators::default(),
         Utc::now(),
     )
@@ -334,8 +338,7 @@ async fn cache_control_max_age_comes_with_the_items() {
     ] {
         let polled = poll(
             &fetcher(),
-            "alpha",
-            &at(&server, at_path),
+            &feed("alpha", at(&server, at_path)),
             &Validators::default(),
             Utc::now(),
         )
@@ -385,8 +388,7 @@ async fn retry_after_is_read_in_seconds_and_as_a_date() {
 async fn poll_error(url: &Url) -> PollError {
     poll(
         &fetcher(),
-        "source",
-        url,
+        &feed("source", url.clone()),
         &Validators::default(),
         Utc::now(),
     )

@@ -11,3 +11,4 @@ mod fetch;
 mod fulltext;
 mod pipeline;
 mod systemd;
+mod web;

@@ -2,6 +2,7 @@
 //! config lookup and the exit codes.
 
 mod check;
+mod discover;
 mod once;
 mod preview;
 mod status;
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli) -> u8 {
         },
         Command::Check => check::check(explicit),
         Command::Preview { target, json } => preview::preview(explicit, &target, json).await,
+        Command::Discover { target } => discover::discover(explicit, &target).await,
         Command::Status => match load(explicit) {
             Ok(config) => status::status(&config),
             Err(code) => code,

@@ -86,11 +86,15 @@ pub struct SourceConfig {
     /// How long an item stays stored after the source last listed it; the newest
     /// [`KEEP_NEWEST`] items of each source are kept regardless.
     pub retain: Duration,
-    /// The zone `schedule` is read in: the source's own, else `[daemon].timezone`.
+    /// The zone `schedule` is read in: the source's own, else `[daemon].timezone`; for a
+    /// web page, also the zone of dates written without one.
     pub timezone: Tz,
     /// `full_text = true`: each new item's page is fetched and its article replaces the
     /// item's content (see [`crate::source::fulltext`]).
     pub full_text: Option<FullText>,
+    /// `[source.html]`: the source is a web page read with these selectors; `None` for a
+    /// feed.
+    pub html: Option<HtmlConfig>,
 }
 
 /// How a full-text source's articles are cut out of their pages.
@@ -101,6 +105,55 @@ pub struct FullText {
     /// `remove`: elements dropped from the page before the article is taken out.
     pub remove: Vec<Pick>,
 }
+
+impl SourceConfig {
+    /// A feed source at `url` with `daemon`'s defaults, as if configured with only a name
+    /// and a URL (for `preview URL` and tests).
+    pub fn new(name: &str, url: Url, daemon: &Daemon) -> SourceConfig {
+        SourceConfig {
+            name: name.to_string(),
+            url,
+            schedule: daemon.schedule.clone(),
+            tags: Vec::new(),
+            retain: daemon.retain,
+            timezone: daemon.timezone,
+            full_text: None,
+            html: None,
+        }
+    }
+}
+
+/// `[source.html]`, resolved: selectors parsed, defaults filled in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HtmlConfig {
+    /// Each element it matches is one item; the other picks apply inside it.
+    pub item: Pick,
+    pub title: Option<Pick>,
+    /// Without an attribute, an element's `href` (an `<a>`'s link).
+    pub link: Option<Pick>,
+    /// The element's HTML, sanitised like a feed's.
+    pub summary: Option<Pick>,
+    /// Without an attribute, `datetime` (as on `<time>`) before the text.
+    pub date: Option<Pick>,
+    pub author: Option<Pick>,
+    /// Without an attribute, `data-src` and `srcset` before `src` (lazy-loading pages put a
+    /// placeholder in `src`).
+    pub image: Option<Pick>,
+    /// Without it, the item's id is its canonical link.
+    pub id: Option<Pick>,
+    /// The next listing page's link, applied to the whole page.
+    pub next: Option<Pick>,
+    /// Listing pages read per poll: 1 without `next`, else 5 unless set (at most
+    /// [`MAX_PAGES`]).
+    pub max_pages: usize,
+    /// strftime format of dates; without it, [`crate::source::humandate`] reads them.
+    pub date_format: Option<String>,
+    /// Read `01/02/2025` as 1 February (day first) rather than 2 January.
+    pub day_first: bool,
+}
+
+/// The most listing pages `max_pages` may ask for.
+pub const MAX_PAGES: usize = 50;
 
 /// However old they are, this many of each source's newest items stay in the store.
 pub const KEEP_NEWEST: usize = 500;
@@ -231,7 +284,7 @@ impl fmt::Display for Problem {
 
 #[cfg(test)]
 mod tests {
-    use super::raw::{RawDaemon, RawFeed, RawSource};
+    use super::raw::{RawDaemon, RawFeed, RawHtml, RawSource};
     use super::*;
     use serde::de::{self, Deserialize, Visitor};
 
@@ -282,15 +335,26 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let config = Config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
         assert!(!config.sources.is_empty() && !config.feeds.is_empty());
+        assert!(config.sources.iter().any(|s| s.html.is_some()));
 
         let doc: toml::Table = toml::from_str(&text).unwrap();
         let tables = |key: &str| -> Vec<toml::Table> {
-            match doc.get(key) {
+            let (key, sub) = key
+                .split_once('.')
+                .map_or((key, None), |(k, s)| (k, Some(s)));
+            let found: Vec<toml::Table> = match doc.get(key) {
                 Some(toml::Value::Table(t)) => vec![t.clone()],
                 Some(toml::Value::Array(a)) => {
                     a.iter().filter_map(|v| v.as_table().cloned()).collect()
                 }
                 _ => vec![],
+            };
+            match sub {
+                None => found,
+                Some(sub) => found
+                    .iter()
+                    .filter_map(|t| t.get(sub)?.as_table().cloned())
+                    .collect(),
             }
         };
         // (table, key) of every `key = …` line with a comment line right above it.
@@ -311,6 +375,7 @@ mod tests {
             ("daemon", fields::<RawDaemon>()),
             ("source", fields::<RawSource>()),
             ("feed", fields::<RawFeed>()),
+            ("source.html", fields::<RawHtml>()),
         ] {
             assert!(!keys.is_empty());
             for key in keys {
@@ -384,6 +449,7 @@ include = ["(?i)korea"]
     fn demo_config_is_valid() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
         let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(config.sources.len(), 5);
+        assert_eq!(config.sources.len(), 6);
+        assert!(config.source("top-news").is_some_and(|s| s.html.is_some()));
     }
 }

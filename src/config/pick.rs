@@ -1,26 +1,28 @@
-//! A CSS selector as the user wrote it in the config, parsed once at validation.
+//! Picks: what a web-page source's selector keys say — a CSS selector, relative to the
+//! element it is applied to, and optionally `@attr` to take an attribute instead of the
+//! text (`"h2 a@href"`, `"img@data-src"`).
 //!
-//! [`Pick`] keeps the text next to the compiled [`scraper::Selector`], so configs compare by
-//! what was written (a reload that changed nothing is seen as such) and messages can quote
-//! it. The `sel@attr` form (pick an attribute instead of the text) is part of the type for
-//! the web-page source kind; the full-text keys (`content`, `remove`) never use it. Nothing
-//! here reads a document.
+//! Only the parsing lives here, so every key that names elements (the `[source.html]`
+//! table, and whatever later selects parts of an article) reads them alike and reports a
+//! bad selector the same way. Applying a pick to a page is [`crate::source::html`]'s job.
 
 use std::fmt;
 
 use scraper::Selector;
+use scraper::error::SelectorErrorKind;
 
-/// A parsed CSS selector, with the attribute to read when written `sel@attr`.
+/// A CSS selector with an optional attribute to read, as written in the config.
 #[derive(Clone)]
 pub struct Pick {
-    /// As written in the config.
+    /// As written, for messages and for comparing configs.
     pub text: String,
     pub selector: Selector,
-    /// The attribute after `@`; always `None` from [`parse_pick`].
+    /// The attribute to read; `None` reads the element (its text, or a kind-specific
+    /// default such as an `<a>`'s href).
     pub attr: Option<String>,
 }
 
-/// Two picks are equal when written alike: the same text always parses to the same selector.
+/// Two picks are equal when written alike: the same text always parses the same way.
 impl PartialEq for Pick {
     fn eq(&self, other: &Pick) -> bool {
         self.text == other.text
@@ -33,29 +35,48 @@ impl fmt::Debug for Pick {
     }
 }
 
-/// Parses a CSS selector (a whole selector list, e.g. `".a, .b"`); the error says why it
-/// does not parse, in scraper's words.
+/// Parses `"selector"` or `"selector@attribute"`. The `@` splits only when what follows it
+/// is an attribute name, so a selector such as `a[href*="@"]` stays whole.
 pub fn parse_pick(text: &str) -> Result<Pick, String> {
     let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err("is empty: write a CSS selector such as \".entry-content\"".into());
+    let (selector_text, attr) = match trimmed.rsplit_once('@') {
+        Some((selector, attr)) if is_attribute_name(attr) => (selector.trim(), Some(attr)),
+        _ => (trimmed, None),
+    };
+    if selector_text.is_empty() {
+        return Err(match attr {
+            Some(attr) => format!("{text:?} names the attribute {attr:?} but no selector"),
+            None => "is empty: write a CSS selector".to_string(),
+        });
     }
-    let selector = Selector::parse(trimmed)
-        .map_err(|e| format!("{trimmed:?} is not a CSS selector: {}", reason(&e)))?;
+    let selector = Selector::parse(selector_text).map_err(|e| {
+        format!(
+            "{selector_text:?} is not a CSS selector: {}",
+            selector_error(&e)
+        )
+    })?;
     Ok(Pick {
-        text: trimmed.to_string(),
+        text: text.to_string(),
         selector,
-        attr: None,
+        attr: attr.map(|a| a.to_ascii_lowercase()),
     })
 }
 
-/// scraper's reason, without the "please report this" text it wraps selector errors in.
-fn reason(error: &scraper::error::SelectorErrorKind) -> String {
-    use scraper::error::SelectorErrorKind as Kind;
-    match error {
-        Kind::UnexpectedSelectorParseError(kind) => format!("{kind:?}"),
-        Kind::EndOfLine => "it ends too early".into(),
-        other => other.to_string(),
+fn is_attribute_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+}
+
+/// scraper's own wording, except for its catch-all, which dumps parser internals.
+fn selector_error(e: &SelectorErrorKind) -> String {
+    match e {
+        SelectorErrorKind::UnexpectedSelectorParseError(_) => {
+            "unexpected or unsupported syntax".to_string()
+        }
+        other => other.to_string().to_lowercase(),
     }
 }
 
@@ -64,19 +85,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn selectors_parse_and_compare_as_written() {
-        let a = parse_pick(" .entry-content ").unwrap();
-        assert_eq!(a.text, ".entry-content");
-        assert_eq!(a.attr, None);
-        assert_eq!(a, parse_pick(".entry-content").unwrap());
-        assert_ne!(a, parse_pick("div.entry-content").unwrap());
-        assert!(parse_pick(".also-read, .ad-slot").is_ok());
-        for bad in ["", "  ", "div[", "..x", "p:nope(1)"] {
-            let error = parse_pick(bad).unwrap_err();
-            assert!(
-                !error.contains('\n') && !error.contains("report"),
-                "{error}"
-            );
+    fn selectors_with_and_without_attributes() {
+        let p = parse_pick("article.post-card:not(.sponsored)").unwrap();
+        assert_eq!(p.attr, None);
+        let p = parse_pick("img@data-src").unwrap();
+        assert_eq!(p.attr.as_deref(), Some("data-src"));
+        assert_eq!(p.text, "img@data-src");
+        let p = parse_pick("a.next @ href").unwrap_err();
+        assert!(p.contains("not a CSS selector"), "{p}");
+        let p = parse_pick(r#"a[href*="@"]"#).unwrap();
+        assert_eq!(p.attr, None, "an @ inside the selector is not an attribute");
+    }
+
+    #[test]
+    fn bad_selectors_say_why() {
+        for bad in ["h2..title", "", "@href", "div[", "p:nosuch"] {
+            let e = parse_pick(bad).unwrap_err();
+            assert!(!e.contains("report this"), "{bad}: {e}");
+            assert!(!e.is_empty());
         }
+        assert_eq!(parse_pick("a").unwrap(), parse_pick("a").unwrap());
+        assert_ne!(parse_pick("a").unwrap(), parse_pick("a@href").unwrap());
     }
 }

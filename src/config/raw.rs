@@ -61,6 +61,39 @@ pub struct RawSource {
     /// CSS selectors of elements dropped from the article.
     #[serde(default)]
     pub remove: Vec<Spanned<String>>,
+    /// `[source.html]`: present for a web page read with selectors instead of a feed. Read
+    /// as a table of its own (see `validate`), so that its problems name its keys.
+    #[serde(skip)]
+    pub html: Option<RawHtml>,
+}
+
+/// `[source.html]`: CSS selectors (`"sel"` or `"sel@attr"`), each relative to one item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHtml {
+    /// Each element it matches on the page is one item.
+    pub item: Spanned<String>,
+    pub title: Option<Spanned<String>>,
+    pub link: Option<Spanned<String>>,
+    pub summary: Option<Spanned<String>>,
+    pub date: Option<Spanned<String>>,
+    pub author: Option<Spanned<String>>,
+    pub image: Option<Spanned<String>>,
+    pub id: Option<Spanned<String>>,
+    /// The link to the next listing page, applied to the whole page.
+    pub next: Option<Spanned<String>>,
+    /// Most listing pages read per poll, following `next`.
+    pub max_pages: Option<Spanned<u32>>,
+    /// strftime format of the dates, when the built-in reading gets them wrong.
+    pub date_format: Option<Spanned<String>>,
+    /// Read `01/02/2025` as 1 February.
+    pub day_first: Option<bool>,
+    /// The full-text keys of `[[source]]` may sit here too, beside the selectors they
+    /// belong with (as DESIGN.md shows them); each may be set in one place only.
+    pub full_text: Option<Spanned<bool>>,
+    pub content: Option<Spanned<String>>,
+    #[serde(default)]
+    pub remove: Vec<Spanned<String>>,
 }
 
 /// One `[[feed]]`: an output feed merged from some sources.

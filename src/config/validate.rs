@@ -15,17 +15,22 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use url::Url;
 
+use chrono::format::{Item as FormatItem, StrftimeItems};
+
 use super::pick::parse_pick;
-use super::raw::{RawDaemon, RawFeed, RawSource};
+use super::raw::{RawDaemon, RawFeed, RawHtml, RawSource};
 use super::units::{parse_duration, parse_size};
 use super::zone::parse_timezone;
 use super::{
-    Config, Daemon, FeedConfig, FullText, Pick, Problem, Schedule, SourceConfig, file_url,
+    Config, Daemon, FeedConfig, FullText, HtmlConfig, MAX_PAGES, Pick, Problem, Schedule,
+    SourceConfig, file_url,
 };
 use crate::publish::Format;
 
 const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
 const DEFAULT_LIMIT: u32 = 100;
+/// Listing pages read per poll when `next` is given without `max_pages`.
+const DEFAULT_MAX_PAGES: usize = 5;
 
 pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<Problem>> {
     let mut v = Validator {
@@ -51,7 +56,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<Problem>> 
         None => RawDaemon::default(),
     };
     let raw_sources: Vec<(String, RawSource)> = match top.remove("source") {
-        Some(value) => v.array("source", value),
+        Some(value) => v.sources(value),
         None => Vec::new(),
     };
     let raw_feeds: Vec<(String, RawFeed)> = match top.remove("feed") {
@@ -195,6 +200,41 @@ impl Validator<'_> {
         out
     }
 
+    /// The `[[source]]` array, like [`Validator::array`], with each `[source.html]` table
+    /// read on its own so its unknown keys are named as its own. A source whose table is
+    /// beyond use is dropped (its problems are reported).
+    fn sources(&mut self, value: Spanned<DeValue>) -> Vec<(String, RawSource)> {
+        let span = value.span();
+        let DeValue::Array(items) = value.into_inner() else {
+            self.problem(
+                span.start,
+                "source",
+                "must be an array of tables: write [[source]]".into(),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, mut item) in items.into_iter().enumerate() {
+            let label = entry_label("source", i, &item);
+            let html = match item.get_mut() {
+                DeValue::Table(table) => table.remove("html"),
+                _ => None,
+            };
+            let html = match html {
+                Some(html) => match self.table::<RawHtml>(&format!("{label}.html"), html) {
+                    Some(html) => Some(html),
+                    None => continue,
+                },
+                None => None,
+            };
+            if let Some(mut parsed) = self.table::<RawSource>(&label, item) {
+                parsed.html = html;
+                out.push((label, parsed));
+            }
+        }
+        out
+    }
+
     fn daemon(&mut self, raw: RawDaemon, dir: &Path) -> Daemon {
         let schedule = raw
             .schedule
@@ -284,6 +324,25 @@ impl Validator<'_> {
             Some(z) => self.timezone(&format!("{key}.timezone"), z),
             None => Some(daemon.timezone),
         };
+        let mut raw = raw;
+        if let Some(html) = raw.html.as_mut() {
+            let here = format!("{key}.html");
+            self.hoist(
+                &here,
+                "full_text",
+                &mut raw.full_text,
+                html.full_text.take(),
+            );
+            self.hoist(&here, "content", &mut raw.content, html.content.take());
+            if let Some(first) = html.remove.first() {
+                if raw.remove.is_empty() {
+                    raw.remove = std::mem::take(&mut html.remove);
+                } else {
+                    let message = "is also set on the source: set it in one place".into();
+                    self.at(first, &format!("{here}.remove"), message);
+                }
+            }
+        }
         let full_text = self.full_text(key, &raw);
         Some(SourceConfig {
             name: name_ok.then(|| raw.name.into_inner())?,
@@ -293,6 +352,88 @@ impl Validator<'_> {
             retain,
             timezone: timezone?,
             full_text,
+            html: match raw.html {
+                Some(html) => Some(self.html(&format!("{key}.html"), html)?),
+                None => None,
+            },
+        })
+    }
+
+    /// `[source.html]`: every selector parsed, `max_pages` and `date_format` checked.
+    fn html(&mut self, key: &str, raw: RawHtml) -> Option<HtmlConfig> {
+        let mut ok = true;
+        let mut pick = |v: &mut Self, name: &str, text: Option<&Spanned<String>>| {
+            let text = text?;
+            match parse_pick(text.get_ref()) {
+                Ok(pick) => Some(pick),
+                Err(e) => {
+                    v.at(text, &format!("{key}.{name}"), e);
+                    ok = false;
+                    None
+                }
+            }
+        };
+        let item = pick(self, "item", Some(&raw.item));
+        let title = pick(self, "title", raw.title.as_ref());
+        let link = pick(self, "link", raw.link.as_ref());
+        let summary = pick(self, "summary", raw.summary.as_ref());
+        let date = pick(self, "date", raw.date.as_ref());
+        let author = pick(self, "author", raw.author.as_ref());
+        let image = pick(self, "image", raw.image.as_ref());
+        let id = pick(self, "id", raw.id.as_ref());
+        let next = pick(self, "next", raw.next.as_ref());
+        let max_pages = match (&raw.max_pages, &raw.next) {
+            (None, None) => 1,
+            (None, Some(_)) => DEFAULT_MAX_PAGES,
+            (Some(n), None) => {
+                self.at(
+                    n,
+                    &format!("{key}.max_pages"),
+                    "has no effect without `next` (the selector of the next page's link)".into(),
+                );
+                ok = false;
+                1
+            }
+            (Some(n), Some(_)) => {
+                let pages = *n.get_ref() as usize;
+                if !(1..=MAX_PAGES).contains(&pages) {
+                    self.at(
+                        n,
+                        &format!("{key}.max_pages"),
+                        format!("must be from 1 to {MAX_PAGES}"),
+                    );
+                    ok = false;
+                }
+                pages
+            }
+        };
+        if let Some(format) = &raw.date_format {
+            let bad = StrftimeItems::new(format.get_ref()).any(|i| matches!(i, FormatItem::Error));
+            if bad || format.get_ref().trim().is_empty() {
+                self.at(
+                    format,
+                    &format!("{key}.date_format"),
+                    format!("{:?} is not a strftime format", format.get_ref()),
+                );
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(HtmlConfig {
+            item: item?,
+            title,
+            link,
+            summary,
+            date,
+            author,
+            image,
+            id,
+            next,
+            max_pages,
+            date_format: raw.date_format.map(Spanned::into_inner),
+            day_first: raw.day_first.unwrap_or(false),
         })
     }
 
@@ -328,8 +469,35 @@ impl Validator<'_> {
         Some(FullText { content, remove })
     }
 
+    /// Moves a full-text key written in `[source.html]` (at `key`) to the source, unless
+    /// the source sets it too.
+    fn hoist<T>(
+        &mut self,
+        key: &str,
+        name: &str,
+        on_source: &mut Option<Spanned<T>>,
+        in_html: Option<Spanned<T>>,
+    ) {
+        let Some(value) = in_html else { return };
+        if on_source.is_some() {
+            let message = "is also set on the source: set it in one place".into();
+            self.at(&value, &format!("{key}.{name}"), message);
+        } else {
+            *on_source = Some(value);
+        }
+    }
+
+    /// A full-text selector (`content`, `remove`): elements, never `@attribute`.
     fn pick(&mut self, key: &str, text: &Spanned<String>) -> Option<Pick> {
         match parse_pick(text.get_ref()) {
+            Ok(pick) if pick.attr.is_some() => {
+                let message = format!(
+                    "{:?} names an attribute; write a CSS selector only",
+                    pick.text
+                );
+                self.at(text, key, message);
+                None
+            }
             Ok(pick) => Some(pick),
             Err(e) => {
                 self.at(text, key, e);
@@ -881,6 +1049,43 @@ timezone = "Mars/Olympus_Mons"
     }
 
     #[test]
+    fn full_text_keys_may_sit_in_the_html_table_once() {
+        let config = check(
+            r#"
+[[source]]
+name = "page"
+url = "https://news.example/top/"
+[source.html]
+item = "article"
+full_text = true
+remove = [".also-read", ".ad-slot"]
+"#,
+        )
+        .unwrap();
+        let full_text = config.sources[0].full_text.as_ref().expect("full text on");
+        let removed: Vec<_> = full_text.remove.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(removed, [".also-read", ".ad-slot"]);
+        let found = problems(
+            r#"
+[[source]]
+name = "page"
+url = "https://news.example/top/"
+full_text = true
+content = ".entry"
+[source.html]
+item = "article"
+full_text = true
+remove = [".ad@class"]
+"#,
+        );
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(found[0].starts_with("9:13: source \"page\".html.full_text: is also set"));
+        assert!(
+            found[1].starts_with("10:11: source \"page\".remove: \".ad@class\" names an attribute")
+        );
+    }
+
+    #[test]
     fn full_text_keys() {
         let config = check(
             r#"
@@ -928,7 +1133,7 @@ full_text = "yes"
         );
         let expected = [
             "5:11: source \"a\".content: \"div[\" is not a CSS selector",
-            "6:18: source \"a\".remove: \"..bad\" is not a CSS selector: ClassNeedsIdent",
+            "6:18: source \"a\".remove: \"..bad\" is not a CSS selector",
             "12:13: source \"b\".full_text: invalid type",
             "11:11: source \"b\".remove: has no effect without full_text = true",
         ];
@@ -939,6 +1144,76 @@ full_text = "yes"
             );
         }
         assert_eq!(found.len(), expected.len(), "{found:#?}");
+    }
+
+    #[test]
+    fn web_page_sources_are_resolved_and_bad_selectors_located() {
+        let config = check(
+            r#"
+[[source]]
+name = "page"
+url = "https://news.example/top/"
+[source.html]
+item = "article.post-card:not(.sponsored)"
+title = "h2 a"
+image = "img@data-src"
+next = "a.next@href"
+
+[[source]]
+name = "feed"
+url = "https://news.example/feed.xml"
+"#,
+        )
+        .expect("valid");
+        let html = config.sources[0].html.as_ref().expect("a web page");
+        assert_eq!(html.item.text, "article.post-card:not(.sponsored)");
+        assert_eq!(
+            html.image.as_ref().unwrap().attr.as_deref(),
+            Some("data-src")
+        );
+        assert_eq!(html.max_pages, 5, "next without max_pages");
+        assert!(!html.day_first);
+        assert!(config.sources[1].html.is_none());
+
+        let found = problems(
+            r#"[[source]]
+name = "page"
+url = "https://news.example/top/"
+[source.html]
+item = "article..card"
+title = "h2 a"
+date = "time["
+max_pages = 3
+date_format = "%Q"
+colour = "red"
+"#,
+        );
+        let expected = [
+            "5:8: source \"page\".html.item: \"article..card\" is not a CSS selector",
+            "7:8: source \"page\".html.date: \"time[\" is not a CSS selector",
+            "8:13: source \"page\".html.max_pages: has no effect without `next`",
+            "9:15: source \"page\".html.date_format: \"%Q\" is not a strftime format",
+        ];
+        // The unknown key is reported, then the table is read without it.
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("10:1: source \"page\".html.colour: unknown field")),
+            "{found:#?}"
+        );
+        assert_eq!(found.len(), expected.len() + 1, "{found:#?}");
+        for want in expected {
+            assert!(
+                found.iter().any(|p| p.starts_with(want)),
+                "missing {want:?} in {found:#?}"
+            );
+        }
+
+        let found = problems(
+            "[[source]]\nname = 'p'\nurl = 'https://e.org/'\n[source.html]\nitem = 'li'\nnext = 'a'\nmax_pages = 51\n",
+        );
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with("7:13: source \"p\".html.max_pages: must be from 1 to 50"));
     }
 
     #[test]

@@ -215,7 +215,7 @@ fn hungarian_month(m: &str) -> Option<u32> {
     MONTHS.iter().position(|&n| n == m).map(|i| i as u32 + 1)
 }
 
-fn month(word: &str) -> Option<u32> {
+pub(super) fn month(word: &str) -> Option<u32> {
     const EN: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
@@ -292,7 +292,7 @@ fn month(word: &str) -> Option<u32> {
         .or_else(|| GREEK.iter().find(|(g, _)| *g == word).map(|&(_, m)| m))
 }
 
-fn is_weekday(word: &str) -> bool {
+pub(super) fn is_weekday(word: &str) -> bool {
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     const FULL: [&str; 9] = [
         "monday",

@@ -45,6 +45,8 @@ pub enum Format {
     Atom10,
     JsonFeed10,
     JsonFeed11,
+    /// A web page read with a source's `[source.html]` selectors.
+    Html,
 }
 
 impl fmt::Display for Format {
@@ -59,6 +61,7 @@ impl fmt::Display for Format {
             Format::Atom10 => "Atom 1.0",
             Format::JsonFeed10 => "JSON Feed 1.0",
             Format::JsonFeed11 => "JSON Feed 1.1",
+            Format::Html => "HTML page",
         })
     }
 }
@@ -105,6 +108,9 @@ pub enum ParseError {
         column: u64,
         message: String,
     },
+    /// A web page on which a source's `item` selector matched nothing.
+    #[error("the item selector {selector:?} matched nothing on the page")]
+    NoItems { selector: String },
     /// JSON that is not a valid JSON Feed (wrong types etc.), with serde_json's reason and
     /// position.
     #[error("not a valid JSON Feed: {message}")]

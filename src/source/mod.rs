@@ -1,10 +1,12 @@
 //! Sources: fetch a source's bytes and turn them into normalised items.
 //!
-//! [`poll`] is the one path from a URL to items, shared by `once`, `preview` and the daemon:
-//! fetch ([`http`], with [`headers`] read for when to ask again) → decode ([`charset`]),
-//! sniff and parse ([`feed`]: the RSS/Atom reader [`feedxml`] on the [`xml`] tokeniser, with
-//! [`elements`] and [`capture`], or [`json`]) → normalise ([`normalise`]). [`date`] and
-//! [`text`] are shared helpers; [`discover`] finds the feeds an HTML page links to;
+//! [`poll`] is the one path from a source to items, shared by `once`, `preview` and the
+//! daemon: fetch ([`http`], with [`headers`] read for when to ask again) → decode
+//! ([`charset`]), sniff and parse ([`feed`]: the RSS/Atom reader [`feedxml`] on the [`xml`]
+//! tokeniser, with [`elements`] and [`capture`], or [`json`]) — or, for a web page, apply
+//! its selectors ([`html`], following `next` pages with [`more_pages`]) → normalise
+//! ([`normalise`]). [`date`], [`humandate`] and [`text`] are shared helpers; [`discover`]
+//! finds the feeds an HTML page links to;
 //! [`fulltext`] fetches and extracts the articles of full-text sources' new items. It
 //! neither reads nor writes the store: callers pass validators in and record the outcome,
 //! and act on what the server said about timing and moves.
@@ -18,7 +20,9 @@ pub mod feed;
 mod feedxml;
 pub mod fulltext;
 mod headers;
+pub mod html;
 pub mod http;
+pub mod humandate;
 pub mod json;
 pub mod normalise;
 pub mod text;
@@ -29,6 +33,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use crate::config::SourceConfig;
 use crate::model::Item;
 use feed::{Format, ParseError};
 use http::{FetchError, Fetched, Fetcher, Validators};
@@ -63,6 +68,9 @@ pub enum Polled {
         max_age: Option<Duration>,
         /// Where the source has permanently moved ([`http::Body::moved_to`]).
         moved_to: Option<Url>,
+        /// For a web page: what its selectors found over every page read, and the next
+        /// listing page, not yet read ([`more_pages`] reads it).
+        listing: Option<Box<html::Listing>>,
     },
 }
 
@@ -96,20 +104,115 @@ impl PollError {
     }
 }
 
-/// Fetches `url` for source `name` and returns its items, with `first_seen = now`.
+/// Fetches `source` (validators go to its first page only) and returns its items, with
+/// `first_seen = now`; for a web page, up to `max_pages` listing pages.
 pub async fn poll(
     fetcher: &Fetcher,
-    name: &str,
-    url: &Url,
+    source: &SourceConfig,
     validators: &Validators,
     now: DateTime<Utc>,
 ) -> Result<Polled, PollError> {
-    let fetched = fetcher.fetch(url, validators).await?;
-    read(name, fetched, now).await
+    let first = match fetcher.fetch(&source.url, validators).await {
+        Ok(fetched) => read(source, fetched, now).await,
+        Err(e) => Err(e.into()),
+    };
+    more_pages(source, first, now, |url| async move {
+        Some(fetcher.fetch(&url, &Validators::default()).await)
+    })
+    .await
 }
 
-/// Turns what a fetch brought into items (the half of [`poll`] after the network).
-pub async fn read(name: &str, fetched: Fetched, now: DateTime<Utc>) -> Result<Polled, PollError> {
+/// Reads a web page's further listing pages after its first, following `next` up to
+/// `max_pages` pages in all, fetching each with `fetch` (unconditionally: validators
+/// belong to the first page). Items already seen on an earlier page are skipped. A page
+/// that cannot be fetched or read ends the walk with a warning (the items so far are
+/// kept); one without items, or `fetch` giving up (`None`), ends it quietly. Anything but a
+/// web page's items passes through unchanged.
+pub async fn more_pages<F, Fut>(
+    source: &SourceConfig,
+    first: Result<Polled, PollError>,
+    now: DateTime<Utc>,
+    mut fetch: F,
+) -> Result<Polled, PollError>
+where
+    F: FnMut(Url) -> Fut,
+    Fut: Future<Output = Option<Result<Fetched, FetchError>>>,
+{
+    let Some(max_pages) = source.html.as_ref().map(|h| h.max_pages) else {
+        return first;
+    };
+    let Ok(Polled::Items {
+        mut items,
+        format,
+        title,
+        mut warning,
+        status,
+        validators,
+        max_age,
+        moved_to,
+        mut listing,
+    }) = first
+    else {
+        return first;
+    };
+    let mut visited = vec![source.url.clone()];
+    let mut pages = 1;
+    while let Some(url) = listing.as_mut().and_then(|l| l.next.take()) {
+        if pages >= max_pages || visited.contains(&url) {
+            break;
+        }
+        visited.push(url.clone());
+        pages += 1;
+        let read = match fetch(url.clone()).await {
+            None => break,
+            Some(Ok(fetched)) => read(source, fetched, now).await,
+            Some(Err(e)) => Err(e.into()),
+        };
+        match read {
+            Ok(Polled::Items {
+                items: more,
+                listing: found,
+                ..
+            }) => {
+                for item in more {
+                    if !items.iter().any(|i| i.id == item.id) {
+                        items.push(item);
+                    }
+                }
+                if let (Some(all), Some(found)) = (listing.as_mut(), found) {
+                    all.report.add(&found.report);
+                    all.next = found.next;
+                }
+            }
+            Ok(Polled::NotModified { .. }) | Err(PollError::Parse(ParseError::NoItems { .. })) => {
+                break;
+            }
+            Err(e) => {
+                warning.get_or_insert(format!("listing page {pages} ({url}): {e}"));
+                break;
+            }
+        }
+    }
+    Ok(Polled::Items {
+        items,
+        format,
+        title,
+        warning,
+        status,
+        validators,
+        max_age,
+        moved_to,
+        listing,
+    })
+}
+
+/// Turns what a fetch brought into items (the half of [`poll`] after the network), as a
+/// feed or, when `source` has `[source.html]`, as a web page. Does not follow `next`.
+pub async fn read(
+    source: &SourceConfig,
+    fetched: Fetched,
+    now: DateTime<Utc>,
+) -> Result<Polled, PollError> {
     let body = match fetched {
         Fetched::NotModified {
             status,
@@ -124,10 +227,22 @@ pub async fn read(name: &str, fetched: Fetched, now: DateTime<Utc>) -> Result<Po
         }
         Fetched::Body(body) => body,
     };
-    let name = name.to_string();
+    let name = source.name.clone();
+    let html = source.html.clone();
+    let zone = source.timezone;
     // Parsing is CPU work: keep it off the async workers.
     tokio::task::spawn_blocking(move || {
-        let mut document = feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?;
+        let (mut document, listing) = match &html {
+            Some(html) => {
+                let page =
+                    html::parse(&body.bytes, body.content_type.as_deref(), &body.url, html, zone)?;
+                (page.document, Some(Box::new(page.listing)))
+            }
+            None => (
+                feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?,
+                None,
+            ),
+        };
         let found = document.entries.len();
         if found > MAX_ENTRIES {
             document.entries.truncate(MAX_ENTRIES);
@@ -145,6 +260,7 @@ pub async fn read(name: &str, fetched: Fetched, now: DateTime<Utc>) -> Result<Po
             validators: body.validators,
             max_age: body.max_age,
             moved_to: body.moved_to,
+            listing,
         })
     })
     .await
@@ -172,7 +288,8 @@ mod tests {
         let config = Config::parse("", Path::new("syndic.toml")).unwrap();
         let fetcher = Fetcher::new(&config.daemon).unwrap();
         let url = Url::from_file_path(&path).unwrap();
-        let polled = poll(&fetcher, "many", &url, &Validators::default(), Utc::now())
+        let source = SourceConfig::new("many", url, &config.daemon);
+        let polled = poll(&fetcher, &source, &Validators::default(), Utc::now())
             .await
             .unwrap();
         let Polled::Items { items, warning, .. } = polled else {
@@ -198,7 +315,8 @@ mod tests {
         let config = Config::parse("", Path::new("syndic.toml")).unwrap();
         let fetcher = Fetcher::new(&config.daemon).unwrap();
         let url = Url::from_file_path(&path).unwrap();
-        let first = poll(&fetcher, "one", &url, &Validators::default(), Utc::now()).await;
+        let source = SourceConfig::new("one", url, &config.daemon);
+        let first = poll(&fetcher, &source, &Validators::default(), Utc::now()).await;
         let Ok(Polled::Items {
             max_age,
             moved_to,
@@ -209,7 +327,7 @@ mod tests {
             panic!("a first poll reads the file: {first:?}");
         };
         assert_eq!((max_age, moved_to), (None, None));
-        let again = poll(&fetcher, "one", &url, &validators, Utc::now()).await;
+        let again = poll(&fetcher, &source, &validators, Utc::now()).await;
         let Ok(Polled::NotModified {
             max_age, moved_to, ..
         }) = again
