@@ -101,6 +101,31 @@ async fn the_demo_publishes_everything_and_a_rerun_changes_nothing() {
         cafe.summary.as_deref().unwrap().contains("Café"),
         "ISO-8859-1 decoded"
     );
+    // The web-page source: its stories, and the one story page the demo has, in full.
+    let story = all
+        .entries
+        .iter()
+        .find(|e| {
+            e.title.as_deref()
+                == Some(
+                    "Pyongyang says ties with China to be \u{2018}firmly\u{2019} carried forward",
+                )
+        })
+        .unwrap_or_else(|| panic!("no Pyongyang story in {titles:?}"));
+    let article = story.content.as_deref().expect("full text fetched");
+    assert_eq!(article.matches("<p").count(), 11, "{article}");
+    for furniture in ["Previous Story", "Next Story", "Don't Miss", "ALSO READ"] {
+        assert!(!article.contains(furniture), "{furniture} in {article}");
+    }
+    assert_eq!(
+        titles.iter().filter(|t| !t.is_empty()).count(),
+        titles.len(),
+        "every story has its title"
+    );
+    for (file, bytes) in OUTPUTS.iter().zip(&before) {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("file:"), "{file} publishes a local path");
+    }
 
     feedparser_agrees(&public, &all);
 }

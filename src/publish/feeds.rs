@@ -94,7 +94,18 @@ fn publish_feed(
     store.scan(&feed.sources, collector.since(), |item| {
         collector.offer(item)
     })?;
-    let items = collector.finish();
+    let mut items = collector.finish();
+    // A local file's path means nothing to a reader (and is nobody's business): only web
+    // links are published.
+    for item in &mut items {
+        if item
+            .link
+            .as_deref()
+            .is_some_and(|l| !l.starts_with("http://") && !l.starts_with("https://"))
+        {
+            item.link = None;
+        }
+    }
     let channel = Channel {
         name: &feed.name,
         title: &feed.title,

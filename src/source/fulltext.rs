@@ -116,10 +116,22 @@ pub fn choose(item: &Item, extracted: Extracted) -> Extracted {
     Ok(article)
 }
 
-/// Fetches the page at `link` within `limits` and extracts its article.
-pub async fn fetch(fetcher: &Fetcher, limits: &Limits, link: &str, rule: &FullText) -> Extracted {
+/// Fetches the page at `link` within `limits` and extracts its article. Only http(s)
+/// pages, and local files when `files` (the source is itself a local file).
+pub async fn fetch(
+    fetcher: &Fetcher,
+    limits: &Limits,
+    link: &str,
+    rule: &FullText,
+    files: bool,
+) -> Extracted {
     let url = Url::parse(link).map_err(|e| format!("{link:?} is not a URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
+    let allowed = match url.scheme() {
+        "http" | "https" => true,
+        "file" => files,
+        _ => false,
+    };
+    if !allowed {
         return Err(format!("{link} is not an http(s) URL"));
     }
     let fetched = {
@@ -152,11 +164,13 @@ pub async fn fetch_all(
     let Some(rule) = &source.full_text else {
         return Vec::new();
     };
+    // A local source's stories may be local files; a page on the web never leads to one.
+    let files = source.url.scheme() == "file";
     let mut tasks = JoinSet::new();
     for item in wanted {
         let (fetcher, limits, rule) = (fetcher.clone(), limits.clone(), rule.clone());
         tasks.spawn(async move {
-            let extracted = fetch(&fetcher, &limits, &item.link, &rule).await;
+            let extracted = fetch(&fetcher, &limits, &item.link, &rule, files).await;
             (item, extracted)
         });
     }

@@ -161,6 +161,12 @@ where
         if pages >= max_pages || visited.contains(&url) {
             break;
         }
+        // A page on the web never leads to a local file (nor a file to the web).
+        let web = |u: &Url| matches!(u.scheme(), "http" | "https");
+        if web(&url) != web(&source.url) || !matches!(url.scheme(), "http" | "https" | "file") {
+            tracing::warn!(source = %source.name, next = %url, "The next page's link leaves the source's kind of URL; not followed.");
+            break;
+        }
         visited.push(url.clone());
         pages += 1;
         let read = match fetch(url.clone()).await {
@@ -272,6 +278,38 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use std::path::Path;
+
+    #[tokio::test]
+    async fn a_web_page_never_leads_to_a_local_file() {
+        let config = Config::parse(
+            "[[source]]\nname = 'w'\nurl = 'https://news.example/'\n[source.html]\nitem = 'li'\nnext = 'a.next'\n",
+            Path::new("syndic.toml"),
+        )
+        .unwrap();
+        let source = &config.sources[0];
+        let page = "<ul><li><a href='/a'>A</a></li></ul><a class='next' href='file:///etc/passwd'>more</a>";
+        let body = http::Body {
+            bytes: page.as_bytes().to_vec(),
+            url: source.url.clone(),
+            content_type: Some("text/html".into()),
+            status: Some(200),
+            validators: Validators::default(),
+            max_age: None,
+            moved_to: None,
+        };
+        let first = read(source, Fetched::Body(body), Utc::now()).await;
+        let mut asked = Vec::new();
+        let polled = more_pages(source, first, Utc::now(), |url| {
+            asked.push(url);
+            async { None }
+        })
+        .await;
+        assert!(asked.is_empty(), "followed {asked:?}");
+        let Ok(Polled::Items { items, .. }) = polled else {
+            panic!("the first page's items stay");
+        };
+        assert_eq!(items.len(), 1);
+    }
 
     #[tokio::test]
     async fn a_document_gives_at_most_max_entries_items() {

@@ -72,7 +72,10 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
         .as_deref()
         .map(|t| text::collapse_whitespace(&text::strip_forbidden(t)))
         .filter(|t| !t.is_empty());
-    let link = e.link.as_deref().and_then(web_url);
+    let link = e
+        .link
+        .as_deref()
+        .and_then(|l| web_url(l).or_else(|| local_url(l, e.base.as_ref())));
     let summary = e
         .summary
         .as_deref()
@@ -159,7 +162,9 @@ fn item_id(
         }
         return format!("urn:syndic:{source}:{}", utf8_percent_encode(&id, URN_KEEP));
     }
-    if let Some(link) = link.and_then(canonical_link) {
+    // A local file's link would make the id depend on where the files are: hash instead.
+    let web = |l: &&str| l.starts_with("http://") || l.starts_with("https://");
+    if let Some(link) = link.filter(web).and_then(canonical_link) {
         return link;
     }
     let mut hash = Sha256::new();
@@ -225,6 +230,17 @@ fn web_url(url: &str) -> Option<String> {
             written.into_owned()
         },
     )
+}
+
+/// A `file:` link in a document that was itself read from a file (a local mirror of a
+/// site): kept so its page can be read for full text, never published (see
+/// [`crate::publish`]). A document from the web never links to local files.
+fn local_url(url: &str, base: Option<&Url>) -> Option<String> {
+    if base?.scheme() != "file" {
+        return None;
+    }
+    let parsed = Url::parse(url.trim()).ok()?;
+    (parsed.scheme() == "file").then(|| parsed.into())
 }
 
 fn person(p: &Person) -> Option<Person> {
