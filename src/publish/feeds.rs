@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use super::{Channel, opml, render, write::write_if_changed};
 use crate::config::{Config, FeedConfig};
 use crate::pipeline::Collector;
+use crate::source::normalise::is_web_link;
 use crate::store::Store;
 
 /// File name of the OPML index in `output_dir`.
@@ -98,11 +99,7 @@ fn publish_feed(
     // A local file's path means nothing to a reader (and is nobody's business): only web
     // links are published.
     for item in &mut items {
-        if item
-            .link
-            .as_deref()
-            .is_some_and(|l| !l.starts_with("http://") && !l.starts_with("https://"))
-        {
+        if item.link.as_deref().is_some_and(|l| !is_web_link(l)) {
             item.link = None;
         }
     }

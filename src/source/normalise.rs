@@ -163,8 +163,7 @@ fn item_id(
         return format!("urn:syndic:{source}:{}", utf8_percent_encode(&id, URN_KEEP));
     }
     // A local file's link would make the id depend on where the files are: hash instead.
-    let web = |l: &&str| l.starts_with("http://") || l.starts_with("https://");
-    if let Some(link) = link.filter(web).and_then(canonical_link) {
+    if let Some(link) = link.filter(|l| is_web_link(l)).and_then(canonical_link) {
         return link;
     }
     let mut hash = Sha256::new();
@@ -230,6 +229,12 @@ fn web_url(url: &str) -> Option<String> {
             written.into_owned()
         },
     )
+}
+
+/// Whether an item's link is on the web (http or https): the only links published, and
+/// the only ones an id is made from. (A local source's items may hold `file:` links.)
+pub fn is_web_link(link: &str) -> bool {
+    link.starts_with("http://") || link.starts_with("https://")
 }
 
 /// A `file:` link in a document that was itself read from a file (a local mirror of a
