@@ -131,53 +131,48 @@ pub fn record(
         gone: false,
     };
     match result {
-        Ok(Polled::NotModified {
-            status,
-            max_age,
-            moved_to,
-        }) => {
+        Ok(polled) => {
+            // A 304 lists nothing; a document lists its items, with new validators unless it
+            // was read only in part (then the next poll fetches it again instead of being
+            // told it has not changed).
+            let (status, max_age, moved_to, listing) = match polled {
+                Polled::NotModified {
+                    status,
+                    max_age,
+                    moved_to,
+                } => (status, max_age, moved_to, None),
+                Polled::Items {
+                    items,
+                    status,
+                    validators,
+                    warning,
+                    max_age,
+                    moved_to,
+                    ..
+                } => (
+                    status,
+                    max_age,
+                    moved_to,
+                    Some((items, validators, warning)),
+                ),
+            };
             let history = succeeded(max_age);
             poll.status = status;
             poll.fresh_until = history.fresh_until;
             poll.moved_to = moved_to.as_ref().map(Url::as_str);
-            let changes = store.record_poll(&source.name, &poll)?;
-            Ok(Outcome {
-                status,
-                changes,
-                failed: false,
-                error: None,
-                moved_to,
-                history,
-                wanted: Vec::new(),
-                elapsed,
-            })
-        }
-        Ok(Polled::Items {
-            items,
-            status,
-            validators,
-            warning,
-            max_age,
-            moved_to,
-            ..
-        }) => {
-            let history = succeeded(max_age);
-            poll.items = Some(&items);
-            poll.status = status;
-            poll.warning = warning.as_deref();
-            poll.fresh_until = history.fresh_until;
-            poll.moved_to = moved_to.as_ref().map(Url::as_str);
-            // A document read only in part keeps the old validators, so the next poll
-            // fetches it again instead of being told it has not changed.
-            if warning.is_none() {
-                poll.validators = Some(&validators);
+            let mut error = None;
+            if let Some((items, validators, warning)) = &listing {
+                poll.items = Some(items);
+                poll.warning = warning.as_deref();
+                poll.validators = warning.is_none().then_some(validators);
+                error = warning.clone();
             }
             let recorded = store.record_listing(&source.name, &poll)?;
             Ok(Outcome {
                 status,
                 changes: recorded.changes,
                 failed: false,
-                error: warning,
+                error,
                 moved_to,
                 history,
                 wanted: recorded.wanted,
