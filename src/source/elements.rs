@@ -43,15 +43,21 @@ pub enum Target {
     Link(u8),
     Subtitle(u8),
     Id,
-    Guid { permalink: bool },
+    Guid {
+        permalink: bool,
+    },
     Published(u8),
     Updated(u8),
     DcDate,
     Summary(u8),
+    /// An RSS item's `summary` element.
+    RssSummary,
     Content(u8),
     Author,
     FallbackAuthor,
     Category,
+    /// Categories as one comma-separated list.
+    TagList,
     PersonName,
     PersonEmail,
     PersonUri,
@@ -65,6 +71,7 @@ impl Target {
             Target::Link(_)
                 | Target::Guid { .. }
                 | Target::Summary(_)
+                | Target::RssSummary
                 | Target::Content(_)
                 | Target::PersonUri
         )
@@ -102,10 +109,25 @@ fn vocab(w: &Walker, ns: Ns) -> V {
     }
 }
 
+/// The element's local name, for matching against the table. RSS names are matched
+/// without regard to case, as iTunes does (`<Title>`, `<PubDate>`); they are given in the
+/// case the table spells them.
+fn name<'e>(v: V, el: &'e Element) -> std::borrow::Cow<'e, str> {
+    let local = el.local();
+    if v != V::Rss || !local.bytes().any(|b| b.is_ascii_uppercase()) || local == "pubDate" {
+        return local.into();
+    }
+    let lower = local.to_ascii_lowercase();
+    if lower == "pubdate" {
+        return "pubDate".into();
+    }
+    lower.into()
+}
+
 /// Whether `el` is an RSS item or an Atom entry of this document.
 pub fn is_entry(w: &Walker, el: &Element) -> bool {
     match vocab(w, el.ns) {
-        V::Rss => el.local() == "item",
+        V::Rss => name(V::Rss, el) == "item",
         V::Atom => el.local() == "entry" && w.is_atom(),
         _ => false,
     }
@@ -135,7 +157,7 @@ pub fn classify(w: &mut Walker, parent: Ctx, el: &Element) -> Action {
 
 fn feed_child(w: &mut Walker, v: V, el: &Element) -> Action {
     use Action::Capture as Cap;
-    match (v, el.local()) {
+    match (v, &*name(v, el)) {
         (V::Rss, "channel") => {
             if el.ns == Ns::Rss090 {
                 w.format = Some(Format::Rss090);
@@ -167,10 +189,13 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
     use Action::Capture as Cap;
     use Target::*;
     let text = |t| Cap(t, Mode::Text, How::Raw);
-    match (v, el.local()) {
+    match (v, &*name(v, el)) {
         (V::Rss, "title") => Cap(Title(0), Mode::Text, How::MaybeHtml),
         (V::Rss, "link") => Cap(Link(0), Mode::Text, How::Raw),
         (V::Rss, "description") => Cap(Summary(0), Mode::Html, How::Html),
+        // Not RSS, but written beside `description`: the first of the two is the summary,
+        // the second the content.
+        (V::Rss, "summary") => Cap(RssSummary, Mode::Html, How::Html),
         (V::Rss, "guid") => {
             let permalink = !el
                 .attr("isPermaLink")
@@ -180,6 +205,8 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Rss, "pubDate") => text(Published(0)),
         (V::Rss, "author") => text(Author),
         (V::Rss, "category") => text(Category),
+        // Not RSS, but some blog engines write their tags as one comma-separated list.
+        (V::Rss, "tags") => text(TagList),
         (V::Rss, "enclosure") => {
             enclosure(w, el, "url", "length");
             Action::Skip
@@ -416,14 +443,26 @@ fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>)
                 e.link.offer(3, raw.to_owned());
             }
         }
-        Target::Summary(rank) | Target::Content(rank) => {
+        Target::Summary(_) | Target::RssSummary | Target::Content(_) => {
             let html = cap.html();
             let Some(base) = base.filter(|_| !html.is_empty()) else {
                 return;
             };
             match target {
-                Target::Summary(_) => e.summary.offer(rank, (html, base)),
-                _ => e.content.offer(rank, (html, base)),
+                // RSS `description` and `summary`: whichever comes second is the content.
+                Target::Summary(0) | Target::RssSummary
+                    if e.summary.rank() == Some(0)
+                        && e.summary_is_rss != (target == Target::RssSummary) =>
+                {
+                    e.content.offer(4, (html, base))
+                }
+                Target::RssSummary => {
+                    e.summary_is_rss = true;
+                    e.summary.offer(0, (html, base))
+                }
+                Target::Summary(rank) => e.summary.offer(rank, (html, base)),
+                Target::Content(rank) => e.content.offer(rank, (html, base)),
+                _ => {}
             }
         }
         Target::Author if e.authors.len() < MAX_LIST => e.authors.extend(person_from_text(raw)),
@@ -431,6 +470,13 @@ fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>)
             e.fallback_author = e.fallback_author.take().or_else(|| person_from_text(raw))
         }
         Target::Category if !raw.is_empty() => push_category(e, text::collapse_whitespace(raw)),
+        Target::TagList => {
+            for tag in raw.split(',').map(text::collapse_whitespace) {
+                if !tag.is_empty() {
+                    push_category(e, tag);
+                }
+            }
+        }
         _ => {}
     }
 }

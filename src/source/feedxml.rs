@@ -35,6 +35,19 @@ impl<T> Ranked<T> {
         }
     }
 
+    /// Like [`Ranked::offer`], but the last among equals wins: a later date element of
+    /// the same kind corrects an earlier one.
+    pub fn replace(&mut self, rank: u8, value: T) {
+        if self.0.as_ref().is_none_or(|(r, _)| rank <= *r) {
+            self.0 = Some((rank, value));
+        }
+    }
+
+    /// The rank of the value held, if any.
+    pub fn rank(&self) -> Option<u8> {
+        self.0.as_ref().map(|(r, _)| *r)
+    }
+
     pub fn take(self) -> Option<T> {
         self.0.map(|(_, v)| v)
     }
@@ -65,7 +78,11 @@ pub struct EntryState {
     pub published: Ranked<chrono::DateTime<chrono::Utc>>,
     pub updated: Ranked<chrono::DateTime<chrono::Utc>>,
     pub summary: Ranked<(String, Url)>,
+    /// Whether the rank-0 summary came from an RSS `summary` element (not `description`).
+    pub summary_is_rss: bool,
     pub content: Ranked<(String, Url)>,
+    /// RSS 1.0 `rdf:about`: the id of an item that has no other.
+    pub about: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
     pub image: Ranked<String>,
@@ -172,8 +189,14 @@ impl Walker<'_> {
                     if self.entry.is_some() {
                         Ctx::Skip
                     } else {
+                        let about = el
+                            .attrs()
+                            .find(|(k, _)| k.ends_with(":about"))
+                            .map(|(_, v)| v.trim().to_owned())
+                            .filter(|v| !v.is_empty());
                         self.entry = Some(EntryState {
                             base: Some(self.r.base().clone()),
+                            about,
                             ..Default::default()
                         });
                         Ctx::Entry
@@ -272,7 +295,8 @@ impl Walker<'_> {
         };
         p.name = text::collapse_whitespace(&p.name);
         if p.name.is_empty() {
-            match p.email.clone() {
+            // Name, else address, else home page: an author a reader can show.
+            match p.email.clone().or_else(|| p.url.clone()) {
                 Some(name) => p.name = name,
                 None => return,
             }
@@ -311,7 +335,7 @@ impl Walker<'_> {
             .or(e.base);
         self.entries.push(Entry {
             id_is_permalink: e.id.is_some() && e.permalink == Some(true),
-            id: e.id,
+            id: e.id.or(e.about),
             title: e.title.take(),
             link: e.link.take(),
             authors,
@@ -385,8 +409,8 @@ impl Walker<'_> {
             return;
         };
         match target {
-            Target::Published(rank) => e.published.offer(rank, d),
-            Target::Updated(rank) => e.updated.offer(rank, d),
+            Target::Published(rank) => e.published.replace(rank, d),
+            Target::Updated(rank) => e.updated.replace(rank, d),
             _ => {}
         }
     }
@@ -978,5 +1002,78 @@ mod tests {
                 assert!(started.elapsed().as_secs() < 1);
             }
         }
+    }
+
+    #[test]
+    fn rss_names_match_whatever_their_case() {
+        let d = doc(
+            "<rss><channel><TiTlE>T</TiTlE><ITEM><Title>A</Title><PubDate>Thu, 01 Jan 2004 19:48:21 GMT</PubDate></ITEM></channel></rss>",
+        );
+        assert_eq!(d.title.as_deref(), Some("T"));
+        assert_eq!(d.entries[0].title.as_deref(), Some("A"));
+        assert_eq!(d.entries[0].published, utc("2004-01-01T19:48:21Z"));
+    }
+
+    #[test]
+    fn rss_summary_beside_description_is_the_content_when_second() {
+        let e = one(
+            "<rss><channel><item><description>D</description><summary>S</summary></item></channel></rss>",
+        );
+        assert_eq!(
+            (e.summary.as_deref(), e.content.as_deref()),
+            (Some("D"), Some("S"))
+        );
+        let e = one(
+            "<rss><channel><item><summary>S</summary><description>D</description></item></channel></rss>",
+        );
+        assert_eq!(
+            (e.summary.as_deref(), e.content.as_deref()),
+            (Some("S"), Some("D"))
+        );
+        let e = one(
+            "<rss><channel><item><description>D</description><description>E</description></item></channel></rss>",
+        );
+        assert_eq!(
+            (e.summary.as_deref(), e.content.as_deref()),
+            (Some("D"), None)
+        );
+    }
+
+    #[test]
+    fn a_tags_list_is_categories() {
+        let e = one(
+            "<rss><channel><item><title>t</title><tags>tag one, tag two,</tags><category>c</category></item></channel></rss>",
+        );
+        assert_eq!(e.categories, ["tag one", "tag two", "c"]);
+    }
+
+    #[test]
+    fn rdf_about_is_the_id_of_last_resort() {
+        let src = |guid: &str| {
+            format!(
+                r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><item rdf:about="http://example.org/1"><title>t</title>{guid}</item></rdf:RDF>"#
+            )
+        };
+        assert_eq!(one(&src("")).id.as_deref(), Some("http://example.org/1"));
+        let e = one(&src("<guid isPermaLink='false'>g</guid>"));
+        assert_eq!(e.id.as_deref(), Some("g"));
+    }
+
+    #[test]
+    fn an_author_with_only_a_home_page_is_named_by_it() {
+        let e = one(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title><author><uri>/me</uri></author></entry></feed>"#,
+        );
+        let me = "https://example.org/me";
+        assert_eq!(e.authors, [person(me, None, Some(me))]);
+    }
+
+    #[test]
+    fn a_repeated_date_element_corrects_the_earlier_one() {
+        let e = one(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title><updated>2010-12-01T10:14:55Z</updated><updated>2003-12-31T10:14:55Z</updated><published>2003-01-01T00:00:00Z</published></entry></feed>"#,
+        );
+        assert_eq!(e.updated, utc("2003-12-31T10:14:55Z"));
+        assert_eq!(e.published, utc("2003-01-01T00:00:00Z"));
     }
 }

@@ -252,16 +252,13 @@ fn person(p: &Person) -> Option<Person> {
     let clean = |s: &str| text::collapse_whitespace(&text::strip_forbidden(s));
     let name = clean(&p.name);
     let email = p.email.as_deref().map(clean).filter(|e| !e.is_empty());
+    let url = p.url.as_deref().and_then(web_url);
     let name = if name.is_empty() {
-        email.clone()?
+        email.clone().or_else(|| url.clone())?
     } else {
         name
     };
-    Some(Person {
-        name,
-        email,
-        url: p.url.as_deref().and_then(web_url),
-    })
+    Some(Person { name, email, url })
 }
 
 /// Sanitises one piece of third-party HTML as items' HTML is sanitised (no scripts, event
