@@ -3,12 +3,16 @@
 //!
 //! The id rule is the one documented on [`Item::id`]. HTML is cleaned with ammonia (no
 //! scripts, styles, frames, plugins, forms, event handlers, or URLs other than http(s),
-//! mailto, ftp and tel; relative URLs rewritten against the entry's base). The only clock
+//! mailto, ftp and tel; relative URLs rewritten against the entry's base). Inline SVG and
+//! MathML keep a static subset, as feedparser does: shapes, text and gradients; presentation
+//! MathML. Nothing that runs, animates, embeds another document or leads back into HTML
+//! survives, and no element HTML parses as raw text is allowed anywhere. The only clock
 //! value is `first_seen = now`; an item without dates keeps `None` here, and the store gives
 //! it its first-seen time. Nothing here fetches, dedupes across sources, or filters.
 //! Hostile input is bounded: at most 100 authors, categories and enclosures per item, and
 //! HTML nested absurdly deep (which makes html5ever quadratic) is kept as escaped text.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
@@ -331,13 +335,189 @@ pub fn too_deep(html: &str) -> bool {
 /// Nesting deeper than any real story, and enough to make html5ever crawl.
 const MAX_DEPTH: usize = 1000;
 
+/// SVG elements kept: static pictures only. Names as html5ever spells them after its case
+/// adjustment (`linearGradient`), for ammonia matches them exactly. SVG's `a` is HTML's `a`
+/// to ammonia, which looks at local names only: it is allowed already, and its `href` and
+/// `xlink:href` (local name `href`) meet the same URL checks.
+const SVG_TAGS: [&str; 16] = [
+    "svg",
+    "g",
+    "defs",
+    "desc",
+    "circle",
+    "ellipse",
+    "line",
+    "path",
+    "polygon",
+    "polyline",
+    "rect",
+    "text",
+    "tspan",
+    "linearGradient",
+    "radialGradient",
+    "stop",
+];
+
+/// Geometry and presentation attributes, on every element of [`SVG_TAGS`]. No `style`, no
+/// `clip-path`, `mask`, `filter` or `marker`: they point at elements not kept, or at CSS.
+const SVG_ATTRS: [&str; 38] = [
+    "x",
+    "y",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "cx",
+    "cy",
+    "r",
+    "rx",
+    "ry",
+    "fx",
+    "fy",
+    "dx",
+    "dy",
+    "d",
+    "points",
+    "width",
+    "height",
+    "transform",
+    "opacity",
+    "fill",
+    "fill-opacity",
+    "fill-rule",
+    "stroke",
+    "stroke-width",
+    "stroke-opacity",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "stroke-dasharray",
+    "stroke-dashoffset",
+    "stroke-miterlimit",
+    "font-family",
+    "font-size",
+    "font-weight",
+    "font-style",
+    "text-anchor",
+    "dominant-baseline",
+];
+
+/// Presentation MathML. Not `annotation` or `annotation-xml` (see [`FOREIGN_DROPPED`]), nor
+/// `mglyph` and `malignmark`, which the parser puts in either namespace.
+const MATH_TAGS: [&str; 26] = [
+    "math",
+    "mrow",
+    "mi",
+    "mn",
+    "mo",
+    "ms",
+    "mtext",
+    "mspace",
+    "msup",
+    "msub",
+    "msubsup",
+    "mfrac",
+    "msqrt",
+    "mroot",
+    "mtable",
+    "mtr",
+    "mtd",
+    "mover",
+    "munder",
+    "munderover",
+    "mstyle",
+    "semantics",
+    "mpadded",
+    "mphantom",
+    "menclose",
+    "merror",
+];
+
+/// On every element of [`MATH_TAGS`]; none holds a URL (MathML 3's `href` is left out).
+const MATH_ATTRS: [&str; 23] = [
+    "mathvariant",
+    "displaystyle",
+    "scriptlevel",
+    "mathsize",
+    "stretchy",
+    "fence",
+    "separator",
+    "accent",
+    "accentunder",
+    "form",
+    "largeop",
+    "movablelimits",
+    "lspace",
+    "rspace",
+    "linethickness",
+    "notation",
+    "columnalign",
+    "rowalign",
+    "columnspan",
+    "rowspan",
+    "width",
+    "height",
+    "depth",
+];
+
+/// Removed with all they hold: they run script (`handler`, `listener`), animate attributes
+/// (href included), embed other documents, or switch back to HTML (`foreignObject`,
+/// `annotation-xml`); MathML's annotations are alternative sources, not for display.
+const FOREIGN_DROPPED: [&str; 16] = [
+    "foreignObject",
+    "annotation",
+    "annotation-xml",
+    "mglyph",
+    "malignmark",
+    "use",
+    "image",
+    "feImage",
+    "animate",
+    "animateMotion",
+    "animateTransform",
+    "animateColor",
+    "set",
+    "discard",
+    "handler",
+    "listener",
+];
+
+/// Put before every kept `id` (only gradients keep one, for `fill="url(#…)"`), so that an
+/// item cannot clobber the ids, or the window globals, of the page that shows it.
+const ID_PREFIX: &str = "syndic-";
+
 fn sanitiser(base: Option<&Url>) -> Builder<'static> {
     let mut b = Builder::default();
     b.add_tags(["tfoot"])
+        .add_tags(SVG_TAGS)
+        .add_tags(MATH_TAGS)
         .add_clean_content_tags([
-            "iframe", "object", "embed", "noscript", "template", "svg", "math", "select",
+            "iframe", "object", "embed", "noscript", "template", "select",
         ])
+        .add_clean_content_tags(FOREIGN_DROPPED)
         .add_generic_attributes(["dir"])
+        .add_tag_attributes(
+            "svg",
+            ["version", "baseProfile", "viewBox", "preserveAspectRatio"],
+        )
+        .add_tag_attribute_values("svg", "xmlns", ["http://www.w3.org/2000/svg"])
+        // `xmlns:xlink`, whose local name is `xlink`.
+        .add_tag_attribute_values("svg", "xlink", ["http://www.w3.org/1999/xlink"])
+        .add_tag_attributes(
+            "linearGradient",
+            ["id", "gradientUnits", "gradientTransform", "spreadMethod"],
+        )
+        .add_tag_attributes(
+            "radialGradient",
+            ["id", "gradientUnits", "gradientTransform", "spreadMethod"],
+        )
+        .add_tag_attributes("stop", ["offset", "stop-color", "stop-opacity"])
+        .add_tag_attributes("math", ["display"])
+        .add_tag_attribute_values("math", "xmlns", ["http://www.w3.org/1998/Math/MathML"])
+        .id_prefix(Some(ID_PREFIX))
+        .attribute_filter(|_, attribute, value| match attribute {
+            "fill" | "stroke" => paint(value),
+            _ => Some(value.into()),
+        })
         .url_schemes(
             ["http", "https", "mailto", "ftp", "tel"]
                 .into_iter()
@@ -348,7 +528,33 @@ fn sanitiser(base: Option<&Url>) -> Builder<'static> {
             Some(base) => UrlRelative::RewriteWithBase(base.clone()),
             None => UrlRelative::Deny,
         });
+    for tag in SVG_TAGS {
+        b.add_tag_attributes(tag, SVG_ATTRS);
+    }
+    for tag in MATH_TAGS {
+        b.add_tag_attributes(tag, MATH_ATTRS);
+    }
     b
+}
+
+/// An SVG paint (`fill`, `stroke`): a colour, or `url(#id)` naming one of the item's own
+/// gradients, its id prefixed as ammonia prefixes ids. A `url()` to anything else, or a CSS
+/// escape (which could spell `url(`), drops the attribute.
+fn paint(value: &str) -> Option<Cow<'_, str>> {
+    if value.contains('\\') {
+        return None;
+    }
+    // ASCII lowercasing keeps byte offsets.
+    let Some(at) = value.to_ascii_lowercase().find("url(") else {
+        return Some(value.into());
+    };
+    let (id, rest) = value[at + 4..].strip_prefix('#')?.split_once(')')?;
+    let id = id.strip_prefix(ID_PREFIX).unwrap_or(id);
+    let plain = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+    if id.is_empty() || !id.bytes().all(plain) || rest.to_ascii_lowercase().contains("url(") {
+        return None;
+    }
+    Some(format!("{}url(#{ID_PREFIX}{id}){rest}", &value[..at]).into())
 }
 
 #[cfg(test)]
@@ -565,5 +771,241 @@ mod tests {
             (item.first_seen, item.published, item.id.as_str()),
             (now(), None, "urn:syndic:s:id")
         );
+    }
+
+    fn clean(html: &str) -> String {
+        sanitise(html, Some(&Url::parse("https://ex.org/dir/post").unwrap())).unwrap_or_default()
+    }
+
+    #[test]
+    fn svg_and_mathml_keep_a_static_subset() {
+        for (html, kept) in [
+            (
+                r##"<svg version="1.1" baseProfile="full" width="300px" height="200px" xmlns="http://www.w3.org/2000/svg"><circle cx="150px" cy="100px" r="50px" fill="#ff0000" stroke="#000000" stroke-width="5px"/></svg>"##,
+                r##"<svg version="1.1" baseProfile="full" width="300px" height="200px" xmlns="http://www.w3.org/2000/svg"><circle cx="150px" cy="100px" r="50px" fill="#ff0000" stroke="#000000" stroke-width="5px"></circle></svg>"##,
+            ),
+            (
+                r#"<math xmlns="http://www.w3.org/1998/Math/MathML"><mrow><mi>a</mi><mo>+</mo><mi>b</mi></mrow></math>"#,
+                r#"<math xmlns="http://www.w3.org/1998/Math/MathML"><mrow><mi>a</mi><mo>+</mo><mi>b</mi></mrow></math>"#,
+            ),
+            // html5ever restores SVG's camel case, which is what ammonia matches; ids get
+            // the prefix, and paint references follow them.
+            (
+                r#"<svg viewbox="0 0 9 9" baseprofile="full" xmlns="http://example.org/"><LINEARGRADIENT id="g" gradientunits="userSpaceOnUse"><stop offset="0" stop-color="red"/></LINEARGRADIENT><rect fill="url(#g)" stroke="url(https://ex.org/p)" width="2"/></svg>"#,
+                r#"<svg viewBox="0 0 9 9" baseProfile="full"><linearGradient id="syndic-g" gradientUnits="userSpaceOnUse"><stop offset="0" stop-color="red"></stop></linearGradient><rect fill="url(#syndic-g)" width="2"></rect></svg>"#,
+            ),
+            (
+                r#"<svg><title>T</title><desc>D</desc><text x="1">hi <tspan font-weight="bold">there</tspan></text></svg>"#,
+                r#"<svg>T<desc>D</desc><text x="1">hi <tspan font-weight="bold">there</tspan></text></svg>"#,
+            ),
+            (
+                r#"<math display="block"><semantics><msup><mi>x</mi><mn>2</mn></msup><annotation encoding="application/x-tex">x^2</annotation></semantics></math>"#,
+                r#"<math display="block"><semantics><msup><mi>x</mi><mn>2</mn></msup></semantics></math>"#,
+            ),
+        ] {
+            assert_eq!(clean(html), kept);
+            assert_eq!(clean(kept), kept, "stable");
+        }
+    }
+
+    #[test]
+    fn svg_links_meet_the_html_url_checks() {
+        let html = r#"<svg><a href="/p">r</a><a xlink:href="https://ex.org/x">x</a><a href="javascript:alert(1)">j</a><a xlink:href="javascript:alert(1)">xj</a><a href="data:text/html,x">d</a><a xlink:href="java&#x09;script:x">t</a></svg>"#;
+        assert_eq!(
+            clean(html),
+            r#"<svg><a href="https://ex.org/p">r</a><a xlink:href="https://ex.org/x">x</a><a>j</a><a>xj</a><a>d</a><a>t</a></svg>"#
+        );
+        assert_eq!(
+            sanitise(r#"<svg><a xlink:href="/p">r</a></svg>"#, None).as_deref(),
+            Some("<svg><a>r</a></svg>"),
+            "relative, and no base to resolve it"
+        );
+    }
+
+    /// Checks that `html`, as a browser parses it, runs nothing: no script, style or other
+    /// active element, no event handler, no script or data URL.
+    fn assert_harmless(html: &str) {
+        const ACTIVE: [&str; 26] = [
+            "script",
+            "style",
+            "iframe",
+            "object",
+            "embed",
+            "title",
+            "textarea",
+            "xmp",
+            "noembed",
+            "noframes",
+            "plaintext",
+            "noscript",
+            "foreignobject",
+            "annotation-xml",
+            "annotation",
+            "mglyph",
+            "use",
+            "image",
+            "feimage",
+            "animate",
+            "animatemotion",
+            "animatetransform",
+            "animatecolor",
+            "set",
+            "handler",
+            "listener",
+        ];
+        let dom = scraper::Html::parse_fragment(html);
+        for node in dom.tree.nodes() {
+            let Some(el) = node.value().as_element() else {
+                continue;
+            };
+            let name = el.name().to_ascii_lowercase();
+            assert!(!ACTIVE.contains(&name.as_str()), "<{name}> in {html}");
+            for (attr, value) in el.attrs() {
+                let value: String = value
+                    .chars()
+                    .filter(|c| !c.is_whitespace() && !c.is_control())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                assert!(
+                    !attr.to_ascii_lowercase().starts_with("on")
+                        && !value.starts_with("javascript:")
+                        && !value.starts_with("data:"),
+                    "{attr}={value:?} in {html}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_svg_and_mathml_stay_harmless() {
+        for html in [
+            "<svg><script>alert(1)</script></svg>",
+            "<svg onload=alert(1)>",
+            r#"<svg><a xlink:href="javascript:alert(1)">x</a></svg>"#,
+            r#"<svg><a href="javascript:alert(1)">x</a></svg>"#,
+            "<svg><foreignObject><img src=x onerror=alert(1)></foreignObject></svg>",
+            r#"<svg><animate attributeName="href" values="javascript:alert(1)"/></svg>"#,
+            r#"<svg><a><set attributeName="href" to="javascript:alert(1)"/><text>x</text></a></svg>"#,
+            r#"<svg><use href="data:image/svg+xml,&lt;svg onload=alert(1)&gt;"/></svg>"#,
+            r#"<math><annotation-xml encoding="text/html"><img src=x onerror=alert(1)></annotation-xml></math>"#,
+            "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+            "<svg><style><img src=x onerror=alert(1)></style></svg>",
+            r#"<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">"#,
+            r#"<svg><iframe><a title="</iframe><img src onerror=alert(1)>">x"#,
+            r#"<svg><xmp><a title="</xmp><img src onerror=alert(1)>">x"#,
+            r#"<svg><noembed><a title="</noembed><img src onerror=alert(1)>">x"#,
+            "<svg><desc><style><img src=x onerror=alert(1)></style></desc></svg>",
+            "<svg><title><style><img src=x onerror=alert(1)></style></title></svg>",
+            "<math><mi><svg><iframe><!--</iframe><img src onerror=alert(1)>-->",
+            "<form><math><mtext></form><form><mglyph><style></math><img src onerror=alert(1)>",
+            r#"<math href="javascript:alert(1)"><mi xlink:href="javascript:alert(1)">m</mi></math>"#,
+            r#"<svg><rect fill="u\72l(javascript:alert(1))" style="fill:url(javascript:alert(1))"/></svg>"#,
+        ] {
+            let once = clean(html);
+            let lower = once.to_ascii_lowercase();
+            for bad in ["onerror", "onload", "javascript:", "<script", "<style"] {
+                assert!(!lower.contains(bad), "{bad} in {once} (from {html})");
+            }
+            assert_harmless(&once);
+            assert_eq!(
+                clean(&once),
+                once,
+                "mutated when parsed again (from {html})"
+            );
+        }
+        // ammonia keeps an `<h6>` inside an `<h1>`, which the next parse splits in two: not
+        // stable, so what matters is that both parses are harmless.
+        let once = clean(
+            r#"<math><mtext><h1><a><h6></a></h6><mglyph><svg><mtext><style><a title="</style><img src onerror=alert(1)>">"#,
+        );
+        assert_harmless(&once);
+        assert_harmless(&clean(&once));
+    }
+
+    #[test]
+    fn no_raw_text_or_active_element_is_allowed() {
+        let b = sanitiser(None);
+        let tags: Vec<String> = b.clone_tags().iter().map(|t| t.to_lowercase()).collect();
+        for t in [
+            // Parsed as raw text in HTML (RUSTSEC-2021-0074, RUSTSEC-2025-0071).
+            "title",
+            "textarea",
+            "xmp",
+            "iframe",
+            "noembed",
+            "noframes",
+            "plaintext",
+            "noscript",
+            "style",
+            "script",
+            // Script, animation, other documents, and ways back into HTML.
+            "foreignobject",
+            "annotation-xml",
+            "annotation",
+            "mglyph",
+            "malignmark",
+            "use",
+            "animate",
+            "animatemotion",
+            "animatetransform",
+            "animatecolor",
+            "set",
+            "image",
+            "feimage",
+            "handler",
+            "listener",
+        ] {
+            assert!(!tags.iter().any(|x| x == t), "{t} is allowed");
+        }
+        let dropped = b.clone_clean_content_tags();
+        for t in ["script", "style", "iframe", "noscript", "foreignObject"] {
+            assert!(dropped.contains(t), "{t} keeps its content");
+        }
+        let mut attrs: Vec<(&str, &str)> = b
+            .clone_generic_attributes()
+            .into_iter()
+            .map(|a| ("*", a))
+            .collect();
+        for (tag, set) in b.clone_tag_attributes() {
+            attrs.extend(set.into_iter().map(|a| (tag, a)));
+        }
+        for (tag, values) in b.clone_tag_attribute_values() {
+            attrs.extend(values.into_keys().map(|a| (tag, a)));
+        }
+        for (tag, attr) in attrs {
+            assert!(
+                !attr.starts_with("on")
+                    && ![
+                        "style",
+                        "values",
+                        "from",
+                        "to",
+                        "by",
+                        "attributeName",
+                        "definitionURL",
+                        "xlink:href",
+                    ]
+                    .contains(&attr),
+                "{tag} {attr}"
+            );
+        }
+    }
+
+    #[test]
+    fn paint_references_only_the_items_own_gradients() {
+        assert_eq!(paint("#f00").as_deref(), Some("#f00"));
+        assert_eq!(paint("rgb(1, 2, 3)").as_deref(), Some("rgb(1, 2, 3)"));
+        assert_eq!(paint("URL(#g) red").as_deref(), Some("url(#syndic-g) red"));
+        assert_eq!(paint("url(#syndic-g)").as_deref(), Some("url(#syndic-g)"));
+        for bad in [
+            "url(https://ex.org/p.svg#g)",
+            "url('#g')",
+            "url(#g) url(#h)",
+            "url(#a:b)",
+            "url(#)",
+            r"u\72l(https://ex.org/)",
+        ] {
+            assert_eq!(paint(bad), None, "{bad}");
+        }
     }
 }
