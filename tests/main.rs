@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod commands;
+mod conformance;
 mod daemon;
 mod demo;
 mod fetch;

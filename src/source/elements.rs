@@ -272,10 +272,13 @@ fn media_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Media, "content") => {
             let medium = el.attr("medium").unwrap_or_default().to_ascii_lowercase();
             let ty = el.attr("type").unwrap_or_default().to_ascii_lowercase();
-            if (medium == "image" || ty.starts_with("image/"))
-                && let Some(url) = el.attr("url").and_then(|u| w.resolve(&u))
-            {
-                image(w, 1, url);
+            if medium == "image" || ty.starts_with("image/") {
+                if let Some(url) = el.attr("url").and_then(|u| w.resolve(&u)) {
+                    image(w, 1, url);
+                }
+            } else {
+                // A video or a recording, attached as an RSS enclosure would attach it.
+                enclosure(w, el, "url", "fileSize");
             }
             Action::Enter(Ctx::Media)
         }

@@ -1076,4 +1076,20 @@ mod tests {
         assert_eq!(e.updated, utc("2003-12-31T10:14:55Z"));
         assert_eq!(e.published, utc("2003-01-01T00:00:00Z"));
     }
+
+    #[test]
+    fn media_content_that_is_not_a_picture_is_an_enclosure() {
+        let e = one(
+            r#"<rss xmlns:media="http://search.yahoo.com/mrss/"><channel><item><title>t</title><media:content url="https://v.example/1.mp4" type="video/mp4" fileSize="99"/><media:content url="https://v.example/1.jpg" medium="image"/></item></channel></rss>"#,
+        );
+        assert_eq!(
+            e.enclosures,
+            [Enclosure {
+                url: "https://v.example/1.mp4".into(),
+                mime_type: Some("video/mp4".into()),
+                length: Some(99),
+            }]
+        );
+        assert_eq!(e.image.as_deref(), Some("https://v.example/1.jpg"));
+    }
 }
