@@ -36,12 +36,17 @@ fn gaps(hits: &[Instant]) -> Vec<Duration> {
 /// SIGTERM, then the exit code within `within`.
 async fn stop(daemon: &mut crate::support::Daemon, within: Duration) -> i32 {
     daemon.signal("TERM");
-    daemon.exit_code(within).await.unwrap_or_else(|| {
+    let code = daemon.exit_code(within).await.unwrap_or_else(|| {
         panic!(
             "syndic run did not stop within {within:?}:\n{}",
             daemon.log()
         )
-    })
+    });
+    if code != 0 {
+        // The caller's assertion says only the code; the log says why.
+        eprintln!("syndic run exited {code}:\n{}", daemon.log());
+    }
+    code
 }
 
 #[tokio::test]
