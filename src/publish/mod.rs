@@ -181,7 +181,7 @@ pub(crate) fn absolute(url: &str) -> Option<Cow<'_, str>> {
 /// `value`, trimmed, when it is a media type (`type/subtype`, parameters allowed, RFC 6838
 /// names), else `None`: Atom's grammar rejects a `type` without a slash, and a reader
 /// cannot use a type such as `mp3` anyway.
-pub(crate) fn media_type(value: &str) -> Option<String> {
+pub fn media_type(value: &str) -> Option<String> {
     let value = xml_clean(value);
     let value = value.trim();
     let essence = value.split(';').next().unwrap_or_default();
@@ -208,25 +208,29 @@ pub(crate) fn email(value: &str) -> Option<String> {
 /// `type` of an enclosure that does not say; RSS and JSON Feed both require one.
 pub(crate) const UNKNOWN_TYPE: &str = "application/octet-stream";
 
-/// Keeps a date inside years 1–9999, the range both date formats can spell with four digits.
-fn clamp(dt: DateTime<Utc>) -> DateTime<Utc> {
-    let min = Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).single();
+/// Keeps a date inside years `first`–9999 (four digits, as both date formats spell them).
+fn clamp(dt: DateTime<Utc>, first: i32) -> DateTime<Utc> {
+    let min = Utc.with_ymd_and_hms(first, 1, 1, 0, 0, 0).single();
     let max = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).single();
     match (min, max) {
-        (Some(min), _) if dt.year() < 1 => min,
+        (Some(min), _) if dt.year() < first => min,
         (_, Some(max)) if dt.year() > 9999 => max,
         _ => dt,
     }
 }
 
-/// RFC 822 as RSS wants it, always in UTC: `Sat, 07 Sep 2002 00:00:01 +0000`.
+/// RFC 822 as RSS wants it (RFC 2822's four-digit form), always in UTC:
+/// `Sat, 07 Sep 2002 00:00:01 +0000`. RFC 2822 §3.3 has no year before 1900, and readers
+/// take `0001` for 2001: an earlier date is written as the first second of 1900.
 pub(crate) fn rfc822(dt: DateTime<Utc>) -> String {
-    clamp(dt).format("%a, %d %b %Y %H:%M:%S +0000").to_string()
+    clamp(dt, 1900)
+        .format("%a, %d %b %Y %H:%M:%S +0000")
+        .to_string()
 }
 
-/// RFC 3339 to the second, in UTC with `Z`: `2002-09-07T00:00:01Z`.
+/// RFC 3339 to the second, in UTC with `Z`: `2002-09-07T00:00:01Z`; years 1–9999.
 pub(crate) fn rfc3339(dt: DateTime<Utc>) -> String {
-    clamp(dt).format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    clamp(dt, 1).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// The latest [`Item::modified`] among `items`: when the feed as a whole last changed.
@@ -385,12 +389,13 @@ mod tests {
             Utc.with_ymd_and_hms(2024, 2, 29, 12, 0, 0).unwrap(),
             Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
         ];
+        let y1900 = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap();
         for dt in dates {
             let rss = rfc822(dt + chrono::Duration::milliseconds(999));
             assert_eq!(
                 DateTime::parse_from_rfc2822(&rss).map(|d| d.to_utc()),
-                Ok(dt),
-                "{rss}"
+                Ok(dt.max(y1900)),
+                "{rss}: RFC 2822 has no year before 1900"
             );
             assert!(rss.ends_with(" +0000") && rss.len() == 31, "{rss}");
             let atom = rfc3339(dt + chrono::Duration::milliseconds(999));
