@@ -5,7 +5,7 @@
 //! gives the same bytes, because every date comes from the items (never the clock) and
 //! nothing iterates a hash map. Items arrive selected, de-duplicated, sorted and clean; the
 //! writers still hold each format's rules whatever reaches them: an id is written once
-//! (the first item with it wins, see [`unique`]), a URL that is not absolute is left out
+//! (the first item with it wins, see `unique`), a URL that is not absolute is left out
 //! (link, enclosure, image, author page, channel link), so is a malformed media type or
 //! email, characters XML forbids are dropped and everything is escaped. This module does
 //! not choose, filter or order items (that is
