@@ -11,5 +11,6 @@ mod demo;
 mod fetch;
 mod fulltext;
 mod pipeline;
+mod readers;
 mod systemd;
 mod web;

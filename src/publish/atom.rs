@@ -7,14 +7,18 @@
 //! every entry has a `title` (empty when the item has none — inventing one from the
 //! content would be guessing, and readers already show such entries by their content);
 //! and an entry with no content and no alternate link carries its summary (or nothing) as
-//! `content`, since §4.1.1.1 requires one or the other. This file does not sanitise HTML.
+//! `content`, since §4.1.1.1 requires one or the other. An enclosure's `type` is written
+//! only when it is a media type (the grammar wants `.+/.+`), an `email` only when it has an
+//! `@`. This file does not sanitise HTML.
 
 use std::io;
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
-use super::{Channel, Format, newest_modified, rfc3339, xml_clean};
+use super::{
+    Channel, Format, absolute, email, media_type, newest_modified, rfc3339, unique, xml_clean,
+};
 use crate::model::{Item, Person};
 
 /// `updated` of a feed without items: a fixed date, so that an empty feed is stable too.
@@ -38,7 +42,8 @@ fn feed(w: &mut W, channel: &Channel, items: &[Item]) -> io::Result<()> {
         Some(url) => url.clone(),
         None => format!("urn:syndic:feed:{}", channel.name),
     };
-    let updated = newest_modified(items).map(rfc3339);
+    let items = unique(items);
+    let updated = newest_modified(&items).map(rfc3339);
     w.create_element("feed")
         .with_attribute(("xmlns", "http://www.w3.org/2005/Atom"))
         .write_inner_content(|w| {
@@ -51,8 +56,8 @@ fn feed(w: &mut W, channel: &Channel, items: &[Item]) -> io::Result<()> {
             if let Some(url) = &self_url {
                 link(w, "self", url, Some(Format::Atom.media_type()), None)?;
             }
-            if let Some(url) = channel.link {
-                link(w, "alternate", url, Some("text/html"), None)?;
+            if let Some(url) = channel.link.and_then(absolute) {
+                link(w, "alternate", &url, Some("text/html"), None)?;
             }
             w.create_element("author")
                 .write_inner_content(|w| text(w, "name", channel.title))?;
@@ -62,9 +67,10 @@ fn feed(w: &mut W, channel: &Channel, items: &[Item]) -> io::Result<()> {
 }
 
 fn entry(w: &mut W, item: &Item) -> io::Result<()> {
+    let alternate = item.link.as_deref().and_then(absolute);
     // §4.1.1.1: without an alternate link there must be a content element; the summary is
     // then the content, rather than said twice.
-    let (summary, content) = match (&item.content, &item.link) {
+    let (summary, content) = match (&item.content, &alternate) {
         (Some(c), _) => (item.summary.as_deref(), Some(c.as_str())),
         (None, Some(_)) => (item.summary.as_deref(), None),
         (None, None) => (None, Some(item.summary.as_deref().unwrap_or(""))),
@@ -79,16 +85,21 @@ fn entry(w: &mut W, item: &Item) -> io::Result<()> {
         for p in &item.authors {
             author(w, p)?;
         }
-        if let Some(url) = &item.link {
+        if let Some(url) = &alternate {
             link(w, "alternate", url, None, None)?;
         }
         for e in &item.enclosures {
-            link(w, "enclosure", &e.url, e.mime_type.as_deref(), e.length)?;
+            if let Some(url) = absolute(&e.url) {
+                let mime_type = e.mime_type.as_deref().and_then(media_type);
+                link(w, "enclosure", &url, mime_type.as_deref(), e.length)?;
+            }
         }
-        for c in item.categories.iter().filter(|c| !c.is_empty()) {
-            w.create_element("category")
-                .with_attribute(("term", xml_clean(c).as_ref()))
-                .write_empty()?;
+        for c in item.categories.iter().map(|c| xml_clean(c)) {
+            if !c.trim().is_empty() {
+                w.create_element("category")
+                    .with_attribute(("term", c.as_ref()))
+                    .write_empty()?;
+            }
         }
         if let Some(s) = summary {
             html(w, "summary", s)?;
@@ -104,11 +115,11 @@ fn entry(w: &mut W, item: &Item) -> io::Result<()> {
 fn author(w: &mut W, p: &Person) -> io::Result<()> {
     w.create_element("author").write_inner_content(|w| {
         text(w, "name", &p.name)?;
-        if let Some(email) = &p.email {
-            text(w, "email", email)?;
+        if let Some(email) = p.email.as_deref().and_then(email) {
+            text(w, "email", &email)?;
         }
-        if let Some(url) = &p.url {
-            text(w, "uri", url)?;
+        if let Some(url) = p.url.as_deref().and_then(absolute) {
+            text(w, "uri", &url)?;
         }
         Ok(())
     })?;

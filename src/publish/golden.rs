@@ -109,6 +109,103 @@ pub fn items() -> Vec<Item> {
     vec![podcast, html, only_title, only_content, undated]
 }
 
+/// Items no pipeline should hand over, to prove the writers hold anyway: characters XML
+/// forbids in every field, `]]>` in HTML, relative URLs, a malformed media type and email,
+/// items with a single field, a repeated id, and dates at the ends of what can be spelt.
+pub fn hostile() -> Vec<Item> {
+    let person = |name: &str, email: Option<&str>, url: Option<&str>| Person {
+        name: name.into(),
+        email: email.map(Into::into),
+        url: url.map(Into::into),
+    };
+    let enclosure = |url: &str, mime_type: Option<&str>| Enclosure {
+        url: url.into(),
+        mime_type: mime_type.map(Into::into),
+        length: Some(42),
+    };
+    let controls = Item {
+        title: Some("bell\u{7} \u{FFFE}& 1 < 2\u{1b}".into()),
+        link: Some("https://example.org/a\u{0}b".into()),
+        authors: vec![person(
+            "Zo\u{1b}ë",
+            Some("zoe\u{1}@example.org"),
+            Some("https://example.org/\u{FFFF}zoe"),
+        )],
+        published: Some(at(2024, 5, 1, 12, 0, 0)),
+        summary: Some("<p>s\u{1b}</p>".into()),
+        content: Some("<p>c\u{0}</p>".into()),
+        categories: vec!["cat\u{8}egory".into(), "\u{1}".into()],
+        enclosures: vec![enclosure(
+            "https://cdn.example.org/x\u{2}.mp3",
+            Some("audio/mpeg\u{3}"),
+        )],
+        ..minimal("urn:x:ctl\u{1}")
+    };
+    let cdata = Item {
+        title: Some("CDATA ]]> in a title".into()),
+        link: Some("https://example.org/cdata".into()),
+        published: Some(at(2024, 4, 30, 0, 0, 0)),
+        summary: Some("<p>]]></p>".into()),
+        content: Some("<p>a]]>b]]]]>c</p><pre><![CDATA[x]]></pre>".into()),
+        ..minimal("https://example.org/cdata")
+    };
+    let relative = Item {
+        title: Some("Relative URLs".into()),
+        link: Some("/relative/page".into()),
+        authors: vec![person("Me", None, Some("/people/me"))],
+        published: Some(at(2024, 4, 29, 0, 0, 0)),
+        enclosures: vec![enclosure("episode.mp3", Some("audio/mpeg"))],
+        image: Some("img.png".into()),
+        ..minimal("/relative/page")
+    };
+    let malformed = Item {
+        title: Some("Bad media type and email".into()),
+        link: Some("https://example.org/malformed".into()),
+        authors: vec![person("Nobody", Some("nobody"), None)],
+        published: Some(at(2024, 4, 28, 0, 0, 0)),
+        enclosures: vec![enclosure("https://cdn.example.org/m.mp3", Some("mp3"))],
+        ..minimal("urn:x:malformed")
+    };
+    let only_title = Item {
+        title: Some("Only a title".into()),
+        ..minimal("urn:x:only-title")
+    };
+    let only_content = Item {
+        content: Some("<p>Only content</p>".into()),
+        ..minimal("urn:x:only-content")
+    };
+    let only_link = Item {
+        link: Some("https://example.org/only-link".into()),
+        ..minimal("https://example.org/only-link")
+    };
+    let only_enclosure = Item {
+        enclosures: vec![enclosure("https://cdn.example.org/only.ogg", None)],
+        ..minimal("urn:x:only-enclosure")
+    };
+    let repeated = Item {
+        title: Some("A second item with the id of the first".into()),
+        ..minimal("urn:x:ctl\u{1}")
+    };
+    let extremes = Item {
+        title: Some("Dates at the ends".into()),
+        published: Some(Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap()),
+        updated: Some(Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap()),
+        ..minimal("urn:x:extremes")
+    };
+    vec![
+        controls,
+        cdata,
+        relative,
+        malformed,
+        only_title,
+        only_content,
+        only_link,
+        only_enclosure,
+        repeated,
+        extremes,
+    ]
+}
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/publish")

@@ -7,14 +7,17 @@
 //! [`Item::date`], the same date the RSS `pubDate` shows, so an undated item keeps its
 //! first-seen time; `date_modified` appears only when the item has an update date. An
 //! author's email, which JSON Feed has no field for, becomes a `mailto:` URL when the
-//! author has no page. This file does not sanitise HTML.
+//! author has no page. An attachment needs a `mime_type`: a missing or malformed one is
+//! written as `application/octet-stream`. This file does not sanitise HTML.
 
 use std::borrow::Cow;
 
 use crate::source::text::html_to_text;
 use serde::Serialize;
 
-use super::{Channel, Format, UNKNOWN_TYPE, rfc3339, xml_clean};
+use super::{
+    Channel, Format, UNKNOWN_TYPE, absolute, email, media_type, rfc3339, unique, xml_clean,
+};
 use crate::model::{Item, Person};
 
 /// Text as written: the characters XML forbids are dropped here too, so that every format
@@ -83,10 +86,10 @@ pub fn render(channel: &Channel, items: &[Item]) -> String {
     let feed = Feed {
         version: VERSION,
         title: xml_clean(channel.title),
-        home_page_url: channel.link.map(xml_clean),
+        home_page_url: channel.link.and_then(absolute),
         feed_url: channel.self_url(Format::Json).map(owned),
         description: channel.description.map(xml_clean),
-        items: items.iter().map(item).collect(),
+        items: unique(items).into_iter().map(item).collect(),
     };
     let mut text =
         serde_json::to_string_pretty(&feed).expect("plain structs with string keys serialise");
@@ -98,7 +101,7 @@ fn item(item: &Item) -> JsonItem<'_> {
     let html = item.content.as_deref().or(item.summary.as_deref());
     JsonItem {
         id: xml_clean(&item.id),
-        url: item.link.as_deref().map(xml_clean),
+        url: item.link.as_deref().and_then(absolute),
         title: item.title.as_deref().map(xml_clean),
         content_html: html.map(xml_clean),
         content_text: html.is_none().then_some(Cow::Borrowed("")),
@@ -107,7 +110,7 @@ fn item(item: &Item) -> JsonItem<'_> {
             .as_deref()
             .map(|s| owned(html_to_text(s)))
             .filter(|s| !s.is_empty()),
-        image: item.image.as_deref().map(xml_clean),
+        image: item.image.as_deref().and_then(absolute),
         date_published: rfc3339(item.date()),
         date_modified: item.updated.map(rfc3339),
         authors: item.authors.iter().filter_map(author).collect(),
@@ -120,10 +123,15 @@ fn item(item: &Item) -> JsonItem<'_> {
         attachments: item
             .enclosures
             .iter()
-            .map(|e| Attachment {
-                url: xml_clean(&e.url),
-                mime_type: xml_clean(e.mime_type.as_deref().unwrap_or(UNKNOWN_TYPE)),
-                size_in_bytes: e.length,
+            .filter_map(|e| {
+                Some(Attachment {
+                    url: absolute(&e.url)?,
+                    mime_type: match e.mime_type.as_deref().and_then(media_type) {
+                        Some(t) => Cow::Owned(t),
+                        None => Cow::Borrowed(UNKNOWN_TYPE),
+                    },
+                    size_in_bytes: e.length,
+                })
             })
             .collect(),
     }
@@ -131,11 +139,11 @@ fn item(item: &Item) -> JsonItem<'_> {
 
 /// An author object needs a name or a URL; one with neither is left out.
 fn author(p: &Person) -> Option<Author<'_>> {
-    let url = match (&p.url, &p.email) {
-        (Some(url), _) => Some(xml_clean(url)),
-        (None, Some(email)) => Some(owned(format!("mailto:{email}"))),
-        (None, None) => None,
-    };
+    let page = p.url.as_deref().and_then(absolute);
+    let url = page.or_else(|| {
+        let mailto = format!("mailto:{}", email(p.email.as_deref()?)?);
+        absolute(&mailto).map(|u| Cow::Owned(u.into_owned()))
+    });
     let name = xml_clean(&p.name);
     (!name.is_empty() || url.is_some()).then_some(Author { name, url })
 }

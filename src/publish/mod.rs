@@ -4,8 +4,11 @@
 //! Renderers are pure functions from a [`Channel`] and items to text: the same input always
 //! gives the same bytes, because every date comes from the items (never the clock) and
 //! nothing iterates a hash map. Items arrive selected, de-duplicated, sorted and clean; the
-//! writers still drop characters XML forbids and escape everything, so whatever reaches
-//! them, the output parses. This module does not choose, filter or order items (that is
+//! writers still hold each format's rules whatever reaches them: an id is written once
+//! (the first item with it wins, see `unique`), a URL that is not absolute is left out
+//! (link, enclosure, image, author page, channel link), so is a malformed media type or
+//! email, characters XML forbids are dropped and everything is escaped. This module does
+//! not choose, filter or order items (that is
 //! [`crate::pipeline`]) and does not decide where files go beyond `NAME.EXT` (the caller
 //! passes paths to [`write_if_changed`]).
 
@@ -15,9 +18,13 @@ pub mod feeds;
 mod golden;
 pub mod json;
 pub mod opml;
+#[cfg(test)]
+mod roundtrip;
 pub mod rss;
 pub mod write;
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -144,38 +151,96 @@ pub fn render(format: Format, channel: &Channel, items: &[Item]) -> String {
 /// Writers drop the characters XML forbids once more, whatever reached them.
 pub(crate) use crate::source::text::strip_forbidden as xml_clean;
 
+/// The items a writer writes, in order: each id once, the first item with it winning (a
+/// reader keys items by id, so a second entry with the same id would replace or hide the
+/// first), and no item whose id is empty once forbidden characters are dropped (every
+/// format requires an id). The pipeline already de-duplicates; this holds whatever arrives.
+pub(crate) fn unique(items: &[Item]) -> Vec<&Item> {
+    let mut seen = HashSet::new();
+    items
+        .iter()
+        .filter(|i| {
+            let id = xml_clean(&i.id);
+            !id.trim().is_empty() && seen.insert(id)
+        })
+        .collect()
+}
+
+/// `url` when it is an absolute URL, without forbidden characters; `None` for a relative or
+/// unparsable one, which a reader would resolve against the feed's own address and get
+/// wrong. Written as given, unless it holds whitespace: then in the parsed, escaped form.
+pub(crate) fn absolute(url: &str) -> Option<Cow<'_, str>> {
+    let written = xml_clean(url);
+    let parsed = url::Url::parse(&written).ok()?;
+    if written.contains(char::is_whitespace) {
+        return Some(Cow::Owned(parsed.into()));
+    }
+    Some(written)
+}
+
+/// `value`, trimmed, when it is a media type (`type/subtype`, parameters allowed, RFC 6838
+/// names), else `None`: Atom's grammar rejects a `type` without a slash, and a reader
+/// cannot use a type such as `mp3` anyway.
+pub fn media_type(value: &str) -> Option<String> {
+    let value = xml_clean(value);
+    let value = value.trim();
+    let essence = value.split(';').next().unwrap_or_default();
+    let (kind, sub) = essence.trim().split_once('/')?;
+    let name = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
+    };
+    let one_line = !value.contains(['\n', '\r', '\t']);
+    (name(kind) && name(sub) && one_line).then(|| value.to_owned())
+}
+
+/// `value`, trimmed, when it looks like an email address (`local@domain`, no spaces), else
+/// `None`: Atom's grammar requires `.+@.+`, and RSS's `author` must start with an address.
+pub(crate) fn email(value: &str) -> Option<String> {
+    let value = xml_clean(value);
+    let value = value.trim();
+    let (local, domain) = value.split_once('@')?;
+    let ok = !local.is_empty() && !domain.is_empty() && !value.contains(char::is_whitespace);
+    ok.then(|| value.to_owned())
+}
+
 /// `type` of an enclosure that does not say; RSS and JSON Feed both require one.
 pub(crate) const UNKNOWN_TYPE: &str = "application/octet-stream";
 
-/// Keeps a date inside years 1–9999, the range both date formats can spell with four digits.
-fn clamp(dt: DateTime<Utc>) -> DateTime<Utc> {
-    let min = Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).single();
+/// Keeps a date inside years `first`–9999 (four digits, as both date formats spell them).
+fn clamp(dt: DateTime<Utc>, first: i32) -> DateTime<Utc> {
+    let min = Utc.with_ymd_and_hms(first, 1, 1, 0, 0, 0).single();
     let max = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).single();
     match (min, max) {
-        (Some(min), _) if dt.year() < 1 => min,
+        (Some(min), _) if dt.year() < first => min,
         (_, Some(max)) if dt.year() > 9999 => max,
         _ => dt,
     }
 }
 
-/// RFC 822 as RSS wants it, always in UTC: `Sat, 07 Sep 2002 00:00:01 +0000`.
+/// RFC 822 as RSS wants it (RFC 2822's four-digit form), always in UTC:
+/// `Sat, 07 Sep 2002 00:00:01 +0000`. RFC 2822 §3.3 has no year before 1900, and readers
+/// take `0001` for 2001: an earlier date is written as the first second of 1900.
 pub(crate) fn rfc822(dt: DateTime<Utc>) -> String {
-    clamp(dt).format("%a, %d %b %Y %H:%M:%S +0000").to_string()
+    clamp(dt, 1900)
+        .format("%a, %d %b %Y %H:%M:%S +0000")
+        .to_string()
 }
 
-/// RFC 3339 to the second, in UTC with `Z`: `2002-09-07T00:00:01Z`.
+/// RFC 3339 to the second, in UTC with `Z`: `2002-09-07T00:00:01Z`; years 1–9999.
 pub(crate) fn rfc3339(dt: DateTime<Utc>) -> String {
-    clamp(dt).format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    clamp(dt, 1).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// The latest [`Item::modified`] among `items`: when the feed as a whole last changed.
-pub(crate) fn newest_modified(items: &[Item]) -> Option<DateTime<Utc>> {
-    items.iter().map(Item::modified).max()
+pub(crate) fn newest_modified(items: &[&Item]) -> Option<DateTime<Utc>> {
+    items.iter().map(|i| i.modified()).max()
 }
 
 /// The latest [`Item::date`] among `items`.
-pub(crate) fn newest_date(items: &[Item]) -> Option<DateTime<Utc>> {
-    items.iter().map(Item::date).max()
+pub(crate) fn newest_date(items: &[&Item]) -> Option<DateTime<Utc>> {
+    items.iter().map(|i| i.date()).max()
 }
 
 #[cfg(test)]
@@ -234,6 +299,113 @@ mod tests {
         ));
         assert_eq!(xml_clean("a\u{0}b\u{1b}c\td\u{FFFE}e\u{FFFF}"), "abc\tde");
         assert_eq!(xml_clean("emoji 🎙"), "emoji 🎙");
+    }
+
+    #[test]
+    fn unique_keeps_the_first_of_each_id_and_drops_empty_ids() {
+        let at = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let item = |id: &str, title: &str| Item {
+            title: Some(title.into()),
+            ..Item::new("s", id, at)
+        };
+        let items = [
+            item("urn:a", "first"),
+            item("urn:b", "b"),
+            item("urn:a", "second"),
+            item("urn:\u{1}a", "same id once the control is gone"),
+            item("\u{0}", "no id at all"),
+            item(" ", "blank id"),
+        ];
+        let kept: Vec<&str> = unique(&items)
+            .iter()
+            .map(|i| i.title.as_deref().unwrap())
+            .collect();
+        assert_eq!(kept, ["first", "b"]);
+    }
+
+    #[test]
+    fn only_absolute_urls_pass() {
+        for ok in [
+            "https://example.org/a?b=1&c#d",
+            "http://例え.jp/パス",
+            "mailto:a@example.org",
+            "tag:example.org,2024:x",
+        ] {
+            assert_eq!(absolute(ok).as_deref(), Some(ok));
+        }
+        for relative in [
+            "",
+            "/a",
+            "a/b",
+            "//example.org/a",
+            "../x",
+            "?q",
+            "#f",
+            "example.org",
+        ] {
+            assert_eq!(absolute(relative), None, "{relative:?}");
+        }
+        assert_eq!(
+            absolute(" https://example.org/a b\u{0}").as_deref(),
+            Some("https://example.org/a%20b")
+        );
+    }
+
+    #[test]
+    fn media_types_need_a_slash_and_emails_an_at() {
+        assert_eq!(media_type(" audio/mpeg ").as_deref(), Some("audio/mpeg"));
+        assert_eq!(
+            media_type("text/html; charset=utf-8").as_deref(),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(
+            media_type("application/vnd.ms-excel+xml").as_deref(),
+            Some("application/vnd.ms-excel+xml")
+        );
+        for bad in [
+            "mp3",
+            "",
+            "/",
+            "audio/",
+            "/mpeg",
+            "audio /mpeg",
+            "a/b\nc",
+            "audio/mp3 x",
+        ] {
+            assert_eq!(media_type(bad), None, "{bad:?}");
+        }
+        assert_eq!(email(" a@b.example ").as_deref(), Some("a@b.example"));
+        for bad in ["nobody", "@b", "a@", "a b@c", ""] {
+            assert_eq!(email(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dates_read_back_as_rfc_2822_and_rfc_3339() {
+        let dates = [
+            Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(2024, 2, 29, 12, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+        ];
+        let y1900 = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap();
+        for dt in dates {
+            let rss = rfc822(dt + chrono::Duration::milliseconds(999));
+            assert_eq!(
+                DateTime::parse_from_rfc2822(&rss).map(|d| d.to_utc()),
+                Ok(dt.max(y1900)),
+                "{rss}: RFC 2822 has no year before 1900"
+            );
+            assert!(rss.ends_with(" +0000") && rss.len() == 31, "{rss}");
+            let atom = rfc3339(dt + chrono::Duration::milliseconds(999));
+            assert_eq!(
+                DateTime::parse_from_rfc3339(&atom).map(|d| d.to_utc()),
+                Ok(dt),
+                "{atom}"
+            );
+            assert!(atom.ends_with('Z') && atom.len() == 20, "{atom}");
+        }
     }
 
     #[test]

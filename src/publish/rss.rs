@@ -3,18 +3,24 @@
 //! The `atom`, `content` and `dc` namespaces are always declared on `<rss>`, in that order,
 //! so the prologue does not change with the items. Channel dates come from the items
 //! (`pubDate` = newest [`Item::date`], `lastBuildDate` = newest [`Item::modified`]) and are
-//! left out when there are none. RSS allows one `author` and one `enclosure` per item: the
-//! first author with an email and the first enclosure are written, every author goes to
-//! `dc:creator`, and Atom and JSON Feed carry the other enclosures. This file does not
-//! sanitise HTML (the content is already clean); it only drops XML-forbidden characters.
+//! left out when there are none. RSS allows one `author` and one `enclosure` per item (and
+//! readers take one): the first author with a well-formed email and the first enclosure
+//! with an absolute URL are written, every author goes to `dc:creator`, and Atom and JSON
+//! Feed carry the other enclosures. A `guid` is a permalink only when it is the item's
+//! link; otherwise it says `isPermaLink="false"`. This file does not sanitise HTML (the
+//! content is already clean); it only drops XML-forbidden characters.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::extension::{Extension, ExtensionMap};
 use ::rss::{Category, Enclosure, Guid};
 
-use super::{Channel, Format, UNKNOWN_TYPE, newest_date, newest_modified, rfc822, xml_clean};
+use super::{
+    Channel, Format, UNKNOWN_TYPE, absolute, email, media_type, newest_date, newest_modified,
+    rfc822, unique, xml_clean,
+};
 use crate::model::Item;
 
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
@@ -23,20 +29,24 @@ const DC_NS: &str = "http://purl.org/dc/elements/1.1/";
 
 /// Renders an RSS 2.0 document.
 pub fn render(channel: &Channel, items: &[Item]) -> String {
+    // RSS requires a channel link; with no site and no base URL there is none to give, and
+    // the element stays empty (readers accept that; a relative one they would misread).
     let link = channel
         .link
-        .map(str::to_owned)
+        .and_then(absolute)
+        .map(Cow::into_owned)
         .or_else(|| channel.base_url.map(|u| u.to_string()))
         .or_else(|| channel.self_url(Format::Rss))
         .unwrap_or_default();
+    let items = unique(items);
     let out = ::rss::Channel {
         title: clean(channel.title),
         link: clean(&link),
         description: clean(channel.description.unwrap_or(channel.title)),
-        pub_date: newest_date(items).map(rfc822),
-        last_build_date: newest_modified(items).map(rfc822),
+        pub_date: newest_date(&items).map(rfc822),
+        last_build_date: newest_modified(&items).map(rfc822),
         extensions: self_link(channel),
-        items: items.iter().map(item).collect(),
+        items: items.into_iter().map(item).collect(),
         namespaces: BTreeMap::from([
             ("atom".to_owned(), ATOM_NS.to_owned()),
             ("content".to_owned(), CONTENT_NS.to_owned()),
@@ -86,39 +96,55 @@ fn item(item: &Item) -> ::rss::Item {
         (None, None) => Some(String::new()),
         (None, Some(_)) => None,
     };
+    // `author` is an address, then the name in parentheses when there is another name.
     let author = item.authors.iter().find_map(|p| {
-        let email = p.email.as_deref()?;
-        Some(clean(&format!("{email} ({})", p.name)))
+        let email = email(p.email.as_deref()?)?;
+        let name = clean(p.name.trim());
+        Some(match name.is_empty() || name == email {
+            true => email,
+            false => format!("{email} ({name})"),
+        })
     });
     let creators: Vec<String> = item
         .authors
         .iter()
-        .filter(|p| !p.name.is_empty())
         .map(|p| clean(&p.name))
+        .filter(|n| !n.trim().is_empty())
         .collect();
+    let link = item.link.as_deref().and_then(absolute).map(Cow::into_owned);
+    let id = clean(&item.id);
+    // A guid is a permalink only when it is the item's (absolute) link; otherwise readers
+    // that treat a permalink guid as the link would open an id that is no page.
+    let permalink = link.as_deref() == Some(id.as_str());
     ::rss::Item {
         title,
-        link: item.link.as_deref().map(clean),
         description,
         author,
         categories: item
             .categories
             .iter()
-            .filter(|c| !c.is_empty())
-            .map(|c| Category {
-                name: clean(c),
-                domain: None,
-            })
+            .map(|c| clean(c))
+            .filter(|c| !c.trim().is_empty())
+            .map(|name| Category { name, domain: None })
             .collect(),
-        enclosure: item.enclosures.first().map(|e| Enclosure {
-            url: clean(&e.url),
-            length: e.length.unwrap_or(0).to_string(),
-            mime_type: clean(e.mime_type.as_deref().unwrap_or(UNKNOWN_TYPE)),
+        // RSS readers take one enclosure per item: the first usable one. Atom and JSON
+        // Feed carry them all.
+        enclosure: item.enclosures.iter().find_map(|e| {
+            Some(Enclosure {
+                url: absolute(&e.url)?.into_owned(),
+                length: e.length.unwrap_or(0).to_string(),
+                mime_type: e
+                    .mime_type
+                    .as_deref()
+                    .and_then(media_type)
+                    .unwrap_or_else(|| UNKNOWN_TYPE.to_owned()),
+            })
         }),
         guid: Some(Guid {
-            value: clean(&item.id),
-            permalink: item.link.as_deref() == Some(item.id.as_str()),
+            value: id,
+            permalink,
         }),
+        link,
         pub_date: Some(rfc822(item.date())),
         content: item.content.as_deref().map(clean),
         dublin_core_ext: (!creators.is_empty()).then(|| DublinCoreExtension {
@@ -200,6 +226,86 @@ mod tests {
             (enc.length.as_str(), enc.mime_type.as_str()),
             ("0", UNKNOWN_TYPE)
         );
+    }
+
+    #[test]
+    fn guid_is_a_permalink_only_when_it_is_the_absolute_link() {
+        let cases = [
+            ("https://example.org/a", Some("https://example.org/a"), true),
+            (
+                "https://example.org/a",
+                Some("https://example.org/b"),
+                false,
+            ),
+            ("https://example.org/a", None, false),
+            ("urn:x:1", None, false),
+            ("/a", Some("/a"), false),
+        ];
+        for (id, link, permalink) in cases {
+            let mut it = golden::minimal(id);
+            it.link = link.map(Into::into);
+            let text = render(&golden::channel(), &[it]);
+            let guid = parse(&text).items[0].guid.clone().unwrap();
+            assert_eq!(
+                (guid.value.as_str(), guid.permalink),
+                (id, permalink),
+                "{text}"
+            );
+            assert_eq!(text.contains("isPermaLink=\"false\""), !permalink, "{text}");
+        }
+    }
+
+    #[test]
+    fn author_is_an_address_then_the_name() {
+        let person = |name: &str, email: Option<&str>| crate::model::Person {
+            name: name.into(),
+            email: email.map(Into::into),
+            url: None,
+        };
+        let cases = [
+            (
+                vec![person("Jo", Some("jo@example.org"))],
+                Some("jo@example.org (Jo)"),
+            ),
+            (
+                vec![person("jo@example.org", Some("jo@example.org"))],
+                Some("jo@example.org"),
+            ),
+            (
+                vec![
+                    person("No Address", Some("nobody")),
+                    person("Al", Some("al@x.org")),
+                ],
+                Some("al@x.org (Al)"),
+            ),
+            (vec![person("Name Only", None)], None),
+        ];
+        for (authors, expected) in cases {
+            let mut it = golden::minimal("urn:x:1");
+            it.authors = authors;
+            let ch = parse(&render(&golden::channel(), &[it]));
+            assert_eq!(ch.items[0].author.as_deref(), expected);
+        }
+    }
+
+    #[test]
+    fn the_first_usable_enclosure_is_written() {
+        let mut it = golden::minimal("urn:x:1");
+        for url in [
+            "relative.mp3",
+            "https://cdn.example.org/a.mp3",
+            "https://cdn.example.org/b.mp3",
+        ] {
+            it.enclosures.push(crate::model::Enclosure {
+                url: url.into(),
+                mime_type: Some("audio/mpeg".into()),
+                length: Some(1),
+            });
+        }
+        let text = render(&golden::channel(), &[it]);
+        let enc = parse(&text).items[0].enclosure.clone().unwrap();
+        assert_eq!(enc.url, "https://cdn.example.org/a.mp3");
+        assert_eq!(text.matches("<enclosure").count(), 1);
     }
 
     #[test]
