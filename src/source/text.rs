@@ -193,18 +193,122 @@ pub fn collapse_whitespace(s: &str) -> String {
 }
 
 /// Whether `s` contains something that reads as an HTML tag or an entity reference: the
-/// test for "this RSS title was really escaped HTML".
+/// test for "this RSS title was really escaped HTML". A tag counts only when it names an
+/// HTML element, so a title about `<Tags>` or `Vec<String>` stays text.
 pub fn looks_like_html(s: &str) -> bool {
     let b = s.as_bytes();
     let last_gt = memchr::memrchr(b'>', b);
     let tag = memchr::memchr_iter(b'<', b).any(|i| {
-        let next = b.get(i + 1).copied().unwrap_or(b' ');
-        (next.is_ascii_alphabetic()
-            || (next == b'/' && b.get(i + 2).is_some_and(u8::is_ascii_alphabetic)))
+        let start = if b.get(i + 1) == Some(&b'/') {
+            i + 2
+        } else {
+            i + 1
+        };
+        let len = b[start.min(b.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        let name = &s[start.min(s.len())..start.min(s.len()) + len];
+        let ends = matches!(b.get(start + len), Some(b'>' | b'/' | b' ' | b'\t' | b'\n'));
+        len > 0
+            && ends
             && last_gt.is_some_and(|gt| gt > i)
+            && HTML_ELEMENTS.iter().any(|e| e.eq_ignore_ascii_case(name))
     });
     tag || (memchr::memchr(b'&', b).is_some() && unescape(s) != s)
 }
+
+/// HTML element names, for [`looks_like_html`].
+const HTML_ELEMENTS: &[&str] = &[
+    "a",
+    "abbr",
+    "acronym",
+    "address",
+    "area",
+    "article",
+    "aside",
+    "audio",
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "button",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "figcaption",
+    "figure",
+    "font",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hr",
+    "html",
+    "i",
+    "iframe",
+    "img",
+    "input",
+    "ins",
+    "kbd",
+    "li",
+    "link",
+    "main",
+    "mark",
+    "meta",
+    "nav",
+    "object",
+    "ol",
+    "p",
+    "picture",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "script",
+    "section",
+    "small",
+    "source",
+    "span",
+    "strike",
+    "strong",
+    "style",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "video",
+    "wbr",
+];
 
 /// Plain text of an HTML fragment: tags and comments removed, references decoded,
 /// whitespace collapsed. For titles; block structure is not preserved.
@@ -347,6 +451,10 @@ mod tests {
         assert!(looks_like_html("AT&amp;T"));
         assert!(!looks_like_html("1 < 2 & 3 > 2"));
         assert!(!looks_like_html("plain"));
+        assert!(!looks_like_html("Episode 12: Ünïcode & <Tags>"));
+        assert!(!looks_like_html("Why Vec<String> beats Vec<&str>"));
+        assert!(looks_like_html("An <em>odd</em> one"));
+        assert!(looks_like_html("Line<br/>break"));
     }
 
     #[test]
