@@ -27,7 +27,19 @@ pub enum Command {
     /// the file changes, stop on SIGTERM (exit 0)
     Run,
     /// Poll every source once, publish, exit: 0 all ok, 1 some source failed, 2 config error
-    Once,
+    Once {
+        /// Print the busy time of each stage (fetch, parse, normalise, store, select,
+        /// render, write) to stderr at the end, as one `timings {JSON}` line
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Publish every feed from the store without polling (after editing `[[feed]]`s, say):
+    /// 0 ok, 1 a file could not be written, 2 config error
+    Publish {
+        /// Print the busy time of each stage to stderr at the end, as for `once`
+        #[arg(long)]
+        timings: bool,
+    },
     /// Validate the config and print every problem: 0 valid, 2 not
     Check,
     /// Fetch and parse one source (a configured NAME, a URL or a PATH) without touching the store

@@ -16,6 +16,7 @@ use crate::config::{KEEP_NEWEST, SourceConfig};
 use crate::schedule::{History, MAX_RETRY_AFTER, delta};
 use crate::source::http::{Fetcher, Limits, Validators};
 use crate::source::{PollError, Polled, more_pages, read};
+use crate::stages::{self, Stage};
 use crate::store::{Changes, Failure, Poll, Store, Wanted};
 
 /// What a poll did.
@@ -100,6 +101,19 @@ pub async fn fetch(
 /// scheduler's view before it; `cache_ceiling` caps how long a server's `max-age` may
 /// postpone the next poll.
 pub fn record(
+    store: &mut Store,
+    source: &SourceConfig,
+    fetched: Fetched,
+    now: DateTime<Utc>,
+    before: &History,
+    cache_ceiling: Duration,
+) -> anyhow::Result<Outcome> {
+    stages::timed(Stage::Store, || {
+        record_timed(store, source, fetched, now, before, cache_ceiling)
+    })
+}
+
+fn record_timed(
     store: &mut Store,
     source: &SourceConfig,
     fetched: Fetched,

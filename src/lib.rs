@@ -21,6 +21,7 @@
 //!   full-text cache.
 //! - [`pipeline`]: per output feed: select, filter, de-duplicate, sort, limit.
 //! - [`publish`]: render RSS, Atom, JSON Feed and OPML; write files atomically when they change.
+//! - [`stages`]: busy time per stage, for `--timings` and the benchmark.
 //!
 //! # Data flow
 //!
@@ -39,4 +40,5 @@ pub mod pipeline;
 pub mod publish;
 pub mod schedule;
 pub mod source;
+pub mod stages;
 pub mod store;

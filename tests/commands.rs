@@ -1,4 +1,4 @@
-//! `check`, `preview` and `status` as a user runs them, and config errors: exit codes, and
+//! `check`, `preview`, `status` and `publish` as a user runs them, and config errors: exit codes, and
 //! every problem named with its line.
 
 use wiremock::matchers::path;
@@ -317,4 +317,59 @@ async fn status_shows_each_source_after_a_run() {
         "{moved}"
     );
     assert!(line("new").contains("never polled") && line("new").contains("now"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publish_rewrites_feeds_from_the_store_and_never_from_an_empty_one() {
+    let server = MockServer::start().await;
+    Mock::given(path("/alpha.rss"))
+        .respond_with(fixture_response("alpha.rss"))
+        .mount(&server)
+        .await;
+    let config = format!(
+        "[[source]]\nname = \"alpha\"\nurl = \"{}/alpha.rss\"\n\n[[feed]]\nname = \"all\"\ntitle = \"All\"\n",
+        server.uri()
+    );
+    let site = Site::new(&config);
+
+    // Before anything was polled, there is nothing to publish from: a published feed stays.
+    std::fs::create_dir_all(site.public("")).unwrap();
+    std::fs::write(site.public("all.rss"), "published before").unwrap();
+    let refused = site.syndic(&["publish"]).await;
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stderr.contains("no store in"), "{}", refused.stderr);
+    assert_eq!(site.read("all.rss"), "published before");
+    assert!(!site.dir.path().join("state").exists());
+
+    let once = site.syndic(&["once", "--timings"]).await;
+    assert_eq!(once.code, 0, "{once:?}");
+    let timings = once
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("timings "))
+        .unwrap_or_else(|| panic!("no timings line: {}", once.stderr));
+    let timings: serde_json::Value = serde_json::from_str(timings).unwrap();
+    for stage in [
+        "fetch",
+        "parse",
+        "normalise",
+        "store",
+        "select",
+        "render",
+        "write",
+    ] {
+        assert!(timings[stage].as_f64().is_some(), "{stage} in {timings}");
+    }
+    assert!(timings["parse"].as_f64().unwrap() > 0.0, "{timings}");
+    let rss = site.read("all.rss");
+    assert!(rss.contains("<item>"), "{rss}");
+
+    // The files are rewritten from the store alone: no request reaches the server.
+    let requests = server.received_requests().await.unwrap().len();
+    std::fs::remove_file(site.public("all.atom")).unwrap();
+    let publish = site.syndic(&["publish"]).await;
+    assert_eq!(publish.code, 0, "{publish:?}");
+    assert_eq!(site.read("all.rss"), rss);
+    assert!(site.public("all.atom").exists());
+    assert_eq!(server.received_requests().await.unwrap().len(), requests);
 }

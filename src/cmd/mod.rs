@@ -36,8 +36,12 @@ pub async fn run(cli: Cli) -> u8 {
                 EXIT_USAGE
             }
         },
-        Command::Once => match load(explicit) {
-            Ok(config) => once::once(&config).await,
+        Command::Once { timings } => match load(explicit) {
+            Ok(config) => with_timings(timings, once::once(&config).await),
+            Err(code) => code,
+        },
+        Command::Publish { timings } => match load(explicit) {
+            Ok(config) => with_timings(timings, once::publish_only(&config)),
             Err(code) => code,
         },
         Command::Check => check::check(explicit),
@@ -48,6 +52,14 @@ pub async fn run(cli: Cli) -> u8 {
             Err(code) => code,
         },
     }
+}
+
+/// Prints the stage timings when asked, and passes the exit code on.
+fn with_timings(timings: bool, code: u8) -> u8 {
+    if timings {
+        eprintln!("timings {}", crate::stages::report());
+    }
+    code
 }
 
 /// The config file to use: `-c`, else `$SYNDIC_CONFIG`, else `./syndic.toml`, else

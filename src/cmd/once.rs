@@ -37,6 +37,35 @@ pub async fn once(config: &Config) -> u8 {
 }
 
 /// Polls, records and publishes; returns how many sources failed.
+/// `syndic publish`: every feed from the store as it is, no polling.
+pub fn publish_only(config: &Config) -> u8 {
+    let started = Instant::now();
+    let now = Utc::now().trunc_subsecs(0);
+    // Never from an empty store: a mistyped state_dir would replace every published
+    // feed with an empty one.
+    let dir = &config.daemon.state_dir;
+    let written = match Store::open_existing(dir) {
+        Ok(Some(store)) => publish(config, &store, now),
+        Ok(None) => Err(anyhow::anyhow!(
+            "no store in {}: nothing was ever polled there (run `syndic once` first)",
+            dir.display()
+        )),
+        Err(e) => Err(e),
+    };
+    match written {
+        Ok(written) => {
+            let changed = written.iter().filter(|w| w.changed).count();
+            let ms = started.elapsed().as_millis() as u64;
+            info!(files = written.len(), changed, ms, "Published.");
+            EXIT_OK
+        }
+        Err(e) => {
+            error!(error = %format!("{e:#}"), "syndic publish failed.");
+            EXIT_FAILED
+        }
+    }
+}
+
 async fn run(config: &Config) -> anyhow::Result<usize> {
     let started = Instant::now();
     let now = Utc::now().trunc_subsecs(0);

@@ -13,6 +13,7 @@ use super::{Channel, opml, render, write::write_if_changed};
 use crate::config::{Config, FeedConfig};
 use crate::pipeline::Collector;
 use crate::source::normalise::is_web_link;
+use crate::stages::{self, Stage};
 use crate::store::Store;
 
 /// File name of the OPML index in `output_dir`.
@@ -91,11 +92,13 @@ fn publish_feed(
     store: &Store,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Written>> {
-    let mut collector = Collector::new(feed, now);
-    store.scan(&feed.sources, collector.since(), |item| {
-        collector.offer(item)
+    let mut items = stages::timed(Stage::Select, || {
+        let mut collector = Collector::new(feed, now);
+        store.scan(&feed.sources, collector.since(), |item| {
+            collector.offer(item)
+        })?;
+        anyhow::Ok(collector.finish())
     })?;
-    let mut items = collector.finish();
     // A local file's path means nothing to a reader (and is nobody's business): only web
     // links are published.
     for item in &mut items {
@@ -112,9 +115,9 @@ fn publish_feed(
     };
     let mut written = Vec::new();
     for &format in &feed.formats {
-        let bytes = render(format, &channel, &items);
+        let bytes = stages::timed(Stage::Render, || render(format, &channel, &items));
         let path = config.daemon.output_dir.join(channel.file_name(format));
-        let changed = write_if_changed(&path, bytes.as_bytes())
+        let changed = stages::timed(Stage::Write, || write_if_changed(&path, bytes.as_bytes()))
             .with_context(|| format!("cannot write {}", path.display()))?;
         tracing::debug!(feed = %feed.name, path = %path.display(), changed, items = items.len(), "Rendered feed.");
         written.push(Written {

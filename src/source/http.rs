@@ -131,10 +131,13 @@ impl Fetcher {
 
     /// Fetches `url`, sending `validators` so an unchanged source answers 304.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
-        match url.scheme() {
+        let started = std::time::Instant::now();
+        let fetched = match url.scheme() {
             "file" => self.fetch_file(url, validators).await,
             _ => self.fetch_http(url, validators).await,
-        }
+        };
+        crate::stages::add(crate::stages::Stage::Fetch, started.elapsed());
+        fetched
     }
 
     /// Fetches over HTTP within one deadline for the whole chain of redirects.

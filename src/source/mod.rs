@@ -28,6 +28,7 @@ pub mod normalise;
 pub mod text;
 pub mod xml;
 
+use crate::stages::{self, Stage};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -238,17 +239,24 @@ pub async fn read(
     let zone = source.timezone;
     // Parsing is CPU work: keep it off the async workers.
     tokio::task::spawn_blocking(move || {
-        let (mut document, listing) = match &html {
-            Some(html) => {
-                let page =
-                    html::parse(&body.bytes, body.content_type.as_deref(), &body.url, html, zone)?;
-                (page.document, Some(Box::new(page.listing)))
-            }
-            None => (
-                feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?,
-                None,
-            ),
-        };
+        let (mut document, listing) = stages::timed(Stage::Parse, || {
+            Ok::<_, PollError>(match &html {
+                Some(html) => {
+                    let page = html::parse(
+                        &body.bytes,
+                        body.content_type.as_deref(),
+                        &body.url,
+                        html,
+                        zone,
+                    )?;
+                    (page.document, Some(Box::new(page.listing)))
+                }
+                None => (
+                    feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?,
+                    None,
+                ),
+            })
+        })?;
         let found = document.entries.len();
         if found > MAX_ENTRIES {
             document.entries.truncate(MAX_ENTRIES);
@@ -260,7 +268,9 @@ pub async fn read(
         Ok(Polled::Items {
             title,
             warning,
-            items: normalise::normalise(document, &name, now),
+            items: stages::timed(Stage::Normalise, || {
+                normalise::normalise(document, &name, now)
+            }),
             format,
             status: body.status,
             validators: body.validators,
