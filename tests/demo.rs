@@ -2,26 +2,11 @@
 //! publishes every promised file, each valid to strict parsers, a second run changes no
 //! byte, and the stories come through as the demo promises. What outside readers make of
 //! these files (jing, the JSON Feed schema, Python feedparser, newsboat) is checked in
-//! `readers.rs`, which runs the demo through [`publish`].
-
-use std::path::{Path, PathBuf};
+//! `readers.rs`; both run it through [`publish_demo`].
 
 use url::Url;
 
-use crate::support::{assert_valid_output, syndic_in};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+use crate::support::{assert_valid_output, publish_demo, syndic_in};
 
 const OUTPUTS: [&str; 7] = [
     "all.rss",
@@ -33,23 +18,9 @@ const OUTPUTS: [&str; 7] = [
     "index.opml",
 ];
 
-/// Runs `syndic once -c config/demo.toml` in a fresh copy of `config/`; the copy (keep it
-/// alive while using the files) and its `public/` folder.
-pub async fn publish() -> (tempfile::TempDir, PathBuf) {
-    let root = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
-        &root.path().join("config"),
-    );
-    let first = syndic_in(root.path(), &["once", "-c", "config/demo.toml"]).await;
-    assert_eq!(first.code, 0, "{first:?}");
-    let public = root.path().join("public");
-    (root, public)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_publishes_everything_and_a_rerun_changes_nothing() {
-    let (root, public) = publish().await;
+    let (root, public) = publish_demo().await;
     let before: Vec<Vec<u8>> = OUTPUTS
         .iter()
         .map(|f| std::fs::read(public.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))

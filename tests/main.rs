@@ -5,12 +5,10 @@ mod support;
 
 mod bad_input;
 mod commands;
-mod conformance;
 mod daemon;
 mod demo;
 mod fetch;
 mod fulltext;
 mod pipeline;
-mod readers;
 mod systemd;
 mod web;

@@ -152,7 +152,7 @@ pub fn read_back(path: &Path, input: &str) -> Output {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_outputs_pass_every_reader() {
-    let (_root, public) = crate::demo::publish().await;
+    let (_root, public) = crate::support::publish_demo().await;
     let mut outputs = Vec::new();
     for entry in std::fs::read_dir(&public).unwrap() {
         let path = entry.unwrap().path();

@@ -65,6 +65,15 @@ impl Capture {
     }
 
     pub fn start(&mut self, el: &Element) {
+        if self.mode == Mode::Text && self.how == How::Text {
+            // Text cannot hold elements: a text construct that does holds naked markup
+            // (common in Atom 0.3, whose default mode is inline XML). What came before was
+            // text, so it is escaped, and the rest is collected as XHTML.
+            self.buf = text::escape_html(&self.buf).into_owned();
+            self.mode = Mode::Xhtml;
+            self.how = How::Xhtml;
+            self.div.2 = !self.buf.trim().is_empty();
+        }
         if self.mode == Mode::Text {
             return;
         }
@@ -231,6 +240,15 @@ mod tests {
             capture("<content type='text'>History of the &lt;blink&gt; tag &amp; more</content>");
         assert_eq!(c.html(), "History of the &lt;blink&gt; tag &amp; more");
         assert_eq!(c.plain(), "History of the <blink> tag & more");
+    }
+
+    #[test]
+    fn naked_markup_in_a_text_construct_is_markup() {
+        let c = capture("<summary>Example &amp; <b>Atom</b></summary>");
+        assert_eq!(c.html(), "Example &amp; <b>Atom</b>");
+        assert_eq!(c.plain(), "Example & Atom");
+        let c = capture("<title type='text'><div>Just <em>this</em></div></title>");
+        assert_eq!(c.plain(), "Just this");
     }
 
     #[test]

@@ -422,3 +422,30 @@ impl Daemon {
         }
     }
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Runs `syndic once -c config/demo.toml` in a fresh copy of `config/`; the copy (keep it
+/// alive while using the files) and its `public/` folder.
+pub async fn publish_demo() -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        &root.path().join("config"),
+    );
+    let first = syndic_in(root.path(), &["once", "-c", "config/demo.toml"]).await;
+    assert_eq!(first.code, 0, "{first:?}");
+    let public = root.path().join("public");
+    (root, public)
+}
