@@ -100,7 +100,8 @@ fn cell(suite: &str, file: &str, field: &str, case: &Case, index: usize, want: &
     if field == "id" && want.is_empty() {
         return Outcome::Skip("the item model gives every item an id");
     }
-    if suite == "feed-rs" && field == "id" && !contains(&case.body, want.as_bytes()) {
+    let written = String::from_utf8_lossy(&case.body);
+    if suite == "feed-rs" && field == "id" && !text::unescape(&written).contains(want) {
         return Outcome::Skip("feed-rs invented this id: it is nowhere in the document");
     }
     if want.starts_with("{'") {
@@ -158,10 +159,6 @@ fn cell(suite: &str, file: &str, field: &str, case: &Case, index: usize, want: &
     } else {
         Outcome::Fail("differs".to_owned())
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len().max(1)).any(|w| w == needle)
 }
 
 /// Dates are equal as instants. The suites write them in RFC 3339, with or without
