@@ -109,19 +109,42 @@ fn vocab(w: &Walker, ns: Ns) -> V {
     }
 }
 
+/// The RSS names of the table (and of an author's parts), spelt as the table spells them.
+const RSS_NAMES: &[&str] = &[
+    "channel",
+    "item",
+    "title",
+    "link",
+    "description",
+    "summary",
+    "guid",
+    "pubDate",
+    "author",
+    "category",
+    "tags",
+    "enclosure",
+    "fullitem",
+    "body",
+    "name",
+    "email",
+    "uri",
+    "url",
+    "homepage",
+];
+
 /// The element's local name, for matching against the table. RSS names are matched
-/// without regard to case, as iTunes does (`<Title>`, `<PubDate>`); they are given in the
-/// case the table spells them.
-fn name<'e>(v: V, el: &'e Element) -> std::borrow::Cow<'e, str> {
+/// without regard to case, as iTunes does (`<Title>`, `<PubDate>`, `<pubdate>`): one the
+/// table knows is given in the case the table spells it, without allocating.
+fn name<'e>(v: V, el: &'e Element) -> &'e str {
     let local = el.local();
-    if v != V::Rss || !local.bytes().any(|b| b.is_ascii_uppercase()) || local == "pubDate" {
-        return local.into();
+    if v != V::Rss || RSS_NAMES.contains(&local) {
+        return local;
     }
-    let lower = local.to_ascii_lowercase();
-    if lower == "pubdate" {
-        return "pubDate".into();
-    }
-    lower.into()
+    RSS_NAMES
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(local))
+        .copied()
+        .unwrap_or(local)
 }
 
 /// Whether `el` is an RSS item or an Atom entry of this document.
@@ -138,7 +161,7 @@ pub fn classify(w: &mut Walker, parent: Ctx, el: &Element) -> Action {
     match parent {
         Ctx::Feed => feed_child(w, v, el),
         Ctx::Entry => entry_child(w, v, el),
-        Ctx::Person => match (v, el.local()) {
+        Ctx::Person => match (v, name(v, el)) {
             (V::Atom | V::Rss, "name") => {
                 Action::Capture(Target::PersonName, Mode::Text, How::Text)
             }
@@ -157,7 +180,7 @@ pub fn classify(w: &mut Walker, parent: Ctx, el: &Element) -> Action {
 
 fn feed_child(w: &mut Walker, v: V, el: &Element) -> Action {
     use Action::Capture as Cap;
-    match (v, &*name(v, el)) {
+    match (v, name(v, el)) {
         (V::Rss, "channel") => {
             if el.ns == Ns::Rss090 {
                 w.format = Some(Format::Rss090);
@@ -189,7 +212,7 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
     use Action::Capture as Cap;
     use Target::*;
     let text = |t| Cap(t, Mode::Text, How::Raw);
-    match (v, &*name(v, el)) {
+    match (v, name(v, el)) {
         (V::Rss, "title") => Cap(Title(0), Mode::Text, How::MaybeHtml),
         (V::Rss, "link") => Cap(Link(0), Mode::Text, How::Raw),
         (V::Rss, "description") => Cap(Summary(0), Mode::Html, How::Html),

@@ -1012,6 +1012,19 @@ mod tests {
         assert_eq!(d.title.as_deref(), Some("T"));
         assert_eq!(d.entries[0].title.as_deref(), Some("A"));
         assert_eq!(d.entries[0].published, utc("2004-01-01T19:48:21Z"));
+        for spelling in ["pubdate", "PUBDATE", "PubDate", "pubDate"] {
+            let e = one(&format!(
+                "<rss><channel><item><{spelling}>Thu, 01 Jan 2004 19:48:21 GMT</{spelling}></item></channel></rss>"
+            ));
+            assert_eq!(e.published, utc("2004-01-01T19:48:21Z"), "{spelling}");
+        }
+        let e = one(
+            "<rss><channel><item><LINK>https://x.example/1</LINK><GUID>g</GUID></item></channel></rss>",
+        );
+        assert_eq!(
+            (e.link.as_deref(), e.id.as_deref()),
+            (Some("https://x.example/1"), Some("g"))
+        );
     }
 
     #[test]
