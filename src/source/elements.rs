@@ -14,7 +14,7 @@ use super::feed::Format;
 use super::feedxml::{Ctx, EntryState, Walker, plain_web_url, resolve};
 use super::text;
 use super::xml::{Element, Ns};
-use crate::model::{Enclosure, Person};
+use crate::model::{Enclosure, MediaKind, Person};
 
 /// How many authors, enclosures and categories one entry keeps: bounds the work a hostile
 /// feed can cause with thousands of them (lists are de-duplicated pairwise).
@@ -293,15 +293,28 @@ fn media_child(w: &mut Walker, v: V, el: &Element) -> Action {
     match (v, el.local()) {
         (V::Media, "group") => Action::Enter(Ctx::Media),
         (V::Media, "content") => {
+            let Some(url) = el.attr("url").and_then(|u| w.resolve(&u)) else {
+                return Action::Enter(Ctx::Media);
+            };
             let medium = el.attr("medium").unwrap_or_default().to_ascii_lowercase();
             let ty = el.attr("type").unwrap_or_default().to_ascii_lowercase();
-            if medium == "image" || ty.starts_with("image/") {
-                if let Some(url) = el.attr("url").and_then(|u| w.resolve(&u)) {
-                    image(w, 1, url);
-                }
+            // An image medium or type is a picture, an audio or video one a recording to
+            // attach; with neither type nor medium the URL's extension decides. A Guardian
+            // picture without either, or YouTube's Flash player, is no enclosure.
+            let kind = if medium == "image" || ty.starts_with("image/") {
+                MediaKind::Image
+            } else if matches!(medium.as_str(), "audio" | "video") {
+                MediaKind::Playable
+            } else if medium.is_empty() || !ty.is_empty() {
+                MediaKind::of(Some(&ty), &url)
             } else {
+                MediaKind::Other
+            };
+            match kind {
+                MediaKind::Image => image(w, 1, url),
                 // A video or a recording, attached as an RSS enclosure would attach it.
-                enclosure(w, el, "url", "fileSize");
+                MediaKind::Playable => enclosure(w, el, "url", "fileSize"),
+                MediaKind::Other => {}
             }
             Action::Enter(Ctx::Media)
         }

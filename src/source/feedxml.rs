@@ -1091,6 +1091,39 @@ mod tests {
     }
 
     #[test]
+    fn media_content_is_an_enclosure_only_when_it_plays() {
+        let e = one(
+            r#"<rss xmlns:media="http://search.yahoo.com/mrss/"><channel><item><title>t</title>
+            <media:content width="140" url="https://i.example/pic.jpg"/>
+            <media:group><media:content url="https://y.example/v/abc?version=3" type="application/x-shockwave-flash" width="640"/>
+            <media:thumbnail url="https://y.example/thumb.jpg"/></media:group>
+            <media:content url="https://x.example/page"/>
+            <media:content url="https://x.example/file.mp3" medium="document"/>
+            <media:content url="https://a.example/ep.MP3?x=1"/>
+            <media:content url="https://a.example/stream" medium="audio"/>
+            <media:content url="https://a.example/clip" type="video/webm"/>
+            </item></channel></rss>"#,
+        );
+        let urls: Vec<_> = e.enclosures.iter().map(|x| x.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://a.example/ep.MP3?x=1",
+                "https://a.example/stream",
+                "https://a.example/clip"
+            ]
+        );
+        assert_eq!(e.image.as_deref(), Some("https://y.example/thumb.jpg"));
+        let e = one(
+            r#"<rss xmlns:media="http://search.yahoo.com/mrss/"><channel><item><title>t</title><media:content width="140" url="https://i.example/pic.jpg"/></item></channel></rss>"#,
+        );
+        assert_eq!(
+            (e.enclosures.len(), e.image.as_deref()),
+            (0, Some("https://i.example/pic.jpg"))
+        );
+    }
+
+    #[test]
     fn media_content_that_is_not_a_picture_is_an_enclosure() {
         let e = one(
             r#"<rss xmlns:media="http://search.yahoo.com/mrss/"><channel><item><title>t</title><media:content url="https://v.example/1.mp4" type="video/mp4" fileSize="99"/><media:content url="https://v.example/1.jpg" medium="image"/></item></channel></rss>"#,
