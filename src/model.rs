@@ -14,7 +14,8 @@ pub struct Item {
     /// Stable identity, unique across every output: the upstream id when it is an absolute URI
     /// (`http:`, `tag:`, `urn:` …), else `urn:syndic:SOURCE:ID`; with no upstream id, the
     /// canonical link; with neither, `urn:syndic:SOURCE:sha256-…` of title and content.
-    /// In: RSS `guid`, Atom `id`, JSON `id`. Out: RSS `guid`, Atom `id`, JSON `id`.
+    /// In: RSS `guid` (RSS 1.0 `rdf:about` when there is neither guid nor link), Atom `id`,
+    /// JSON `id`. Out: RSS `guid`, Atom `id`, JSON `id`.
     pub id: String,
     /// Name of the `[[source]]` the item came from. Not published as an element.
     pub source: String,

@@ -81,7 +81,7 @@ pub struct EntryState {
     /// Whether the rank-0 summary came from an RSS `summary` element (not `description`).
     pub summary_is_rss: bool,
     pub content: Ranked<(String, Url)>,
-    /// RSS 1.0 `rdf:about`: the id of an item that has no other.
+    /// RSS 1.0 `rdf:about`, resolved: the id of an item that has no other and no link.
     pub about: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
@@ -191,9 +191,12 @@ impl Walker<'_> {
                     } else {
                         let about = el
                             .attrs()
-                            .find(|(k, _)| k.ends_with(":about"))
-                            .map(|(_, v)| v.trim().to_owned())
-                            .filter(|v| !v.is_empty());
+                            .find(|(k, _)| {
+                                k.split_once(':').is_some_and(|(prefix, local)| {
+                                    local == "about" && self.r.prefix_ns(prefix) == Ns::Rdf
+                                })
+                            })
+                            .and_then(|(_, v)| self.resolve(&v));
                         self.entry = Some(EntryState {
                             base: Some(self.r.base().clone()),
                             about,
@@ -333,11 +336,15 @@ impl Walker<'_> {
             .or(summary.as_ref())
             .map(|(_, b)| b.clone())
             .or(e.base);
+        let link = e.link.take();
+        // An item with a link was known by it before rdf:about was read; its id must not
+        // change, or stored items would be published again.
+        let about = e.about.filter(|_| link.is_none());
         self.entries.push(Entry {
             id_is_permalink: e.id.is_some() && e.permalink == Some(true),
-            id: e.id.or(e.about),
+            id: e.id.or(about),
             title: e.title.take(),
-            link: e.link.take(),
+            link,
             authors,
             published: e.published.take(),
             updated: e.updated.take(),
@@ -1070,6 +1077,61 @@ mod tests {
         assert_eq!(one(&src("")).id.as_deref(), Some("http://example.org/1"));
         let e = one(&src("<guid isPermaLink='false'>g</guid>"));
         assert_eq!(e.id.as_deref(), Some("g"));
+    }
+
+    fn rss10_item(item: &str) -> Entry {
+        one(&format!(
+            r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:x="http://example.com/x#">{item}</rdf:RDF>"#
+        ))
+    }
+
+    #[test]
+    fn rdf_about_counts_only_in_the_rdf_namespace() {
+        let id = |item: &str| rss10_item(item).id;
+        assert_eq!(
+            id(r#"<item r:about="https://e.example/1" xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><title>t</title></item>"#).as_deref(),
+            Some("https://e.example/1")
+        );
+        assert_eq!(
+            id(r#"<item x:about="https://e.example/1"><title>t</title></item>"#),
+            None
+        );
+        assert_eq!(
+            id(
+                r#"<item rdf:about="https://e.example/1" xmlns:rdf="http://example.com/not-rdf"><title>t</title></item>"#
+            ),
+            None
+        );
+        assert_eq!(
+            id(r#"<item about="https://e.example/1"><title>t</title></item>"#),
+            None
+        );
+    }
+
+    #[test]
+    fn rdf_about_is_resolved_against_the_items_base() {
+        let id = |item: &str| rss10_item(item).id;
+        assert_eq!(
+            id(r#"<item rdf:about="items/1" xml:base="https://b.example/base/"><title>t</title></item>"#).as_deref(),
+            Some("https://b.example/base/items/1")
+        );
+        assert_eq!(
+            id(r#"<item rdf:about="2"><title>t</title></item>"#).as_deref(),
+            Some("https://example.org/feeds/2")
+        );
+    }
+
+    /// Before rdf:about was read, an RSS 1.0 item was known by its link: that id stays.
+    #[test]
+    fn rdf_about_never_replaces_the_link_as_the_id() {
+        let src = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><item rdf:about="https://e.example/about/1"><title>t</title><link>https://e.example/1?utm_source=rss</link></item></rdf:RDF>"#;
+        let e = one(src);
+        assert_eq!(
+            (e.id.as_deref(), e.link.as_deref()),
+            (None, Some("https://e.example/1?utm_source=rss"))
+        );
+        let items = crate::source::normalise::normalise(doc(src), "s", Utc::now());
+        assert_eq!(items[0].id, "https://e.example/1");
     }
 
     #[test]
