@@ -78,6 +78,8 @@ pub struct Entry {
     pub title: Option<String>,
     /// Absolute where resolvable (xml:base, else the response URL).
     pub link: Option<String>,
+    /// An author known only by a home page has an empty name: the normaliser names it by
+    /// the URL once it has checked that the URL is a web page.
     pub authors: Vec<Person>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,

@@ -298,9 +298,11 @@ impl Walker<'_> {
         };
         p.name = text::collapse_whitespace(&p.name);
         if p.name.is_empty() {
-            // Name, else address, else home page: an author a reader can show.
-            match p.email.clone().or_else(|| p.url.clone()) {
-                Some(name) => p.name = name,
+            // Named by the address here; one known only by a home page stays nameless, for
+            // the normaliser to name once it has checked the URL is a web page.
+            match &p.email {
+                Some(email) => p.name = email.clone(),
+                None if p.url.is_some() => {}
                 None => return,
             }
         }
@@ -322,7 +324,10 @@ impl Walker<'_> {
         }
         let mut authors: Vec<Person> = Vec::new();
         for p in e.authors {
-            if !authors.iter().any(|a| a.name == p.name) {
+            if !authors
+                .iter()
+                .any(|a| a == &p || (!p.name.is_empty() && a.name == p.name))
+            {
                 authors.push(p);
             }
         }
@@ -1135,12 +1140,31 @@ mod tests {
     }
 
     #[test]
-    fn an_author_with_only_a_home_page_is_named_by_it() {
+    fn an_author_with_only_a_home_page_is_left_for_the_normaliser_to_name() {
         let e = one(
-            r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title><author><uri>/me</uri></author></entry></feed>"#,
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title><author><uri>/me</uri></author><author><uri>/you</uri></author><author><uri>/me</uri></author><author><name> </name></author></entry></feed>"#,
         );
+        assert_eq!(
+            e.authors,
+            [
+                person("", None, Some("https://example.org/me")),
+                person("", None, Some("https://example.org/you"))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_author_known_by_a_url_is_named_by_it_only_when_it_is_a_web_page() {
+        let authors = |uri: &str| {
+            let src = format!(
+                r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title><author><uri>{uri}</uri></author></entry></feed>"#
+            );
+            let items = crate::source::normalise::normalise(doc(&src), "s", Utc::now());
+            items[0].authors.clone()
+        };
         let me = "https://example.org/me";
-        assert_eq!(e.authors, [person(me, None, Some(me))]);
+        assert_eq!(authors(me), [person(me, None, Some(me))]);
+        assert_eq!(authors("javascript:alert(1)"), []);
     }
 
     #[test]
