@@ -3,7 +3,9 @@
 //! collected ([`apply`]).
 //!
 //! Vocabulary is decided by namespace, never by prefix alone, so an `atom:link` inside RSS is
-//! never taken for RSS `link`. Ranks order competing sources of one fact (lower wins).
+//! never taken for RSS `link`. Ranks order competing sources of one fact (lower wins); each
+//! date element has a rank of its own, since a repeated one corrects the earlier
+//! (`Ranked::replace`) and two different ones must not.
 //! Everything not listed is skipped with its subtree — including Atom `source` and RSS
 //! channel `image`/`textInput`, whose titles and links must not leak into the feed's.
 
@@ -239,7 +241,7 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Atom, "id") => text(Id),
         (V::Atom, "published") => text(Published(1)),
         (V::Atom, "issued") => text(Published(2)),
-        (V::Atom, "created") => text(Published(5)),
+        (V::Atom, "created") => text(Published(6)),
         (V::Atom, "updated") => text(Updated(0)),
         (V::Atom, "modified") => text(Updated(1)),
         (V::Atom, "author") => Action::Person,
@@ -263,7 +265,8 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Dc, "modified") => text(Updated(3)),
         (V::Dc, "subject") => text(Category),
         (V::Dc, "description") => Cap(Summary(2), Mode::Html, How::Html),
-        (V::DcTerms, "issued" | "created") => text(Published(4)),
+        (V::DcTerms, "issued") => text(Published(4)),
+        (V::DcTerms, "created") => text(Published(5)),
         (V::DcTerms, "modified") => text(Updated(2)),
         (V::Content, "encoded") => Cap(Content(0), Mode::Html, How::Html),
         (V::Rss, "fullitem") => Cap(Content(1), Mode::Html, How::Html),

@@ -1177,6 +1177,33 @@ mod tests {
     }
 
     #[test]
+    fn each_date_element_has_a_rank_of_its_own() {
+        let published = |dates: &str| {
+            one(&format!(
+                r#"<rss xmlns:dcterms="http://purl.org/dc/terms/" xmlns:a="http://www.w3.org/2005/Atom"><channel><item><title>t</title>{dates}</item></channel></rss>"#
+            ))
+            .published
+        };
+        let issued = "<dcterms:issued>2020-01-01T00:00:00Z</dcterms:issued>";
+        let created = "<dcterms:created>2019-01-01T00:00:00Z</dcterms:created>";
+        let atom_created = "<a:created>2018-01-01T00:00:00Z</a:created>";
+        let y2020 = utc("2020-01-01T00:00:00Z");
+        assert_eq!(published(&format!("{issued}{created}")), y2020);
+        assert_eq!(published(&format!("{created}{issued}")), y2020);
+        assert_eq!(
+            published(&format!("{atom_created}{created}")),
+            utc("2019-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            published(&format!(
+                "{issued}<dcterms:issued>2021-01-01T00:00:00Z</dcterms:issued>"
+            )),
+            utc("2021-01-01T00:00:00Z"),
+            "a repeated element corrects the earlier"
+        );
+    }
+
+    #[test]
     fn media_content_is_an_enclosure_only_when_it_plays() {
         let e = one(
             r#"<rss xmlns:media="http://search.yahoo.com/mrss/"><channel><item><title>t</title>
