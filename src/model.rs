@@ -14,7 +14,8 @@ pub struct Item {
     /// Stable identity, unique across every output: the upstream id when it is an absolute URI
     /// (`http:`, `tag:`, `urn:` …), else `urn:syndic:SOURCE:ID`; with no upstream id, the
     /// canonical link; with neither, `urn:syndic:SOURCE:sha256-…` of title and content.
-    /// In: RSS `guid`, Atom `id`, JSON `id`. Out: RSS `guid`, Atom `id`, JSON `id`.
+    /// In: RSS `guid` (RSS 1.0 `rdf:about` when there is neither guid nor link), Atom `id`,
+    /// JSON `id`. Out: RSS `guid`, Atom `id`, JSON `id`.
     pub id: String,
     /// Name of the `[[source]]` the item came from. Not published as an element.
     pub source: String,
@@ -78,6 +79,62 @@ pub struct Enclosure {
     pub length: Option<u64>,
 }
 
+/// What an attached file is, as far as a reader cares: something to play, a picture, or
+/// anything else (a Flash player, a document).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaKind {
+    /// A recording or a video.
+    Playable,
+    Image,
+    Other,
+}
+
+/// Extensions of recordings and videos, for files whose type is not given.
+const PLAYABLE_EXTENSIONS: &[&str] = &[
+    "mp3", "m4a", "aac", "ogg", "oga", "opus", "wav", "flac", "mp4", "m4v", "mov", "webm", "mkv",
+];
+
+/// Extensions of pictures, for files whose type is not given.
+const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "gif", "webp", "avif"];
+
+impl MediaKind {
+    /// By the media type (`audio/mpeg`) when one is given, else by the extension of the
+    /// URL's path (`…/ep.mp3?token=1`).
+    pub fn of(mime_type: Option<&str>, url: &str) -> MediaKind {
+        if let Some(ty) = mime_type.map(str::trim).filter(|t| !t.is_empty()) {
+            let top = ty.split('/').next().unwrap_or_default();
+            return if top.eq_ignore_ascii_case("audio") || top.eq_ignore_ascii_case("video") {
+                MediaKind::Playable
+            } else if top.eq_ignore_ascii_case("image") {
+                MediaKind::Image
+            } else {
+                MediaKind::Other
+            };
+        }
+        let path = url::Url::parse(url.trim()).map(|u| u.path().to_owned());
+        let path = path.as_deref().unwrap_or_default();
+        let file = path.rsplit('/').next().unwrap_or_default();
+        let Some((_, ext)) = file.rsplit_once('.') else {
+            return MediaKind::Other;
+        };
+        let known = |list: &[&str]| list.iter().any(|e| e.eq_ignore_ascii_case(ext));
+        if known(PLAYABLE_EXTENSIONS) {
+            MediaKind::Playable
+        } else if known(IMAGE_EXTENSIONS) {
+            MediaKind::Image
+        } else {
+            MediaKind::Other
+        }
+    }
+}
+
+impl Enclosure {
+    /// What the file is, by its type, else by its URL.
+    pub fn kind(&self) -> MediaKind {
+        MediaKind::of(self.mime_type.as_deref(), &self.url)
+    }
+}
+
 impl Item {
     /// An item with only its identity and first-seen time; every other field empty.
     pub fn new(source: &str, id: &str, first_seen: DateTime<Utc>) -> Item {
@@ -108,5 +165,34 @@ impl Item {
     /// The date the item last changed: updated, else [`Item::date`].
     pub fn modified(&self) -> DateTime<Utc> {
         self.updated.unwrap_or_else(|| self.date())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_kind_by_type_else_by_extension() {
+        use MediaKind::*;
+        for (ty, url, kind) in [
+            (Some("audio/mpeg"), "https://x.example/ep", Playable),
+            (Some("Video/MP4"), "https://x.example/v.jpg", Playable),
+            (Some("image/jpeg"), "https://x.example/ep.mp3", Image),
+            (
+                Some("application/x-shockwave-flash"),
+                "https://x.example/v.mp4",
+                Other,
+            ),
+            (Some(" "), "https://x.example/ep.MP3?token=a.b", Playable),
+            (None, "https://x.example/a/v.webm#t=10", Playable),
+            (None, "https://x.example/cover.jpeg", Image),
+            (None, "https://x.example/watch?v=1.mp4", Other),
+            (None, "https://x.example/v/abc", Other),
+            (None, "https://ep.mp3/", Other),
+            (None, "not a url.mp3", Other),
+        ] {
+            assert_eq!(MediaKind::of(ty, url), kind, "{ty:?} {url}");
+        }
     }
 }

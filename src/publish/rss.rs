@@ -4,11 +4,12 @@
 //! so the prologue does not change with the items. Channel dates come from the items
 //! (`pubDate` = newest [`Item::date`], `lastBuildDate` = newest [`Item::modified`]) and are
 //! left out when there are none. RSS allows one `author` and one `enclosure` per item (and
-//! readers take one): the first author with a well-formed email and the first enclosure
-//! with an absolute URL are written, every author goes to `dc:creator`, and Atom and JSON
-//! Feed carry the other enclosures. A `guid` is a permalink only when it is the item's
-//! link; otherwise it says `isPermaLink="false"`. This file does not sanitise HTML (the
-//! content is already clean); it only drops XML-forbidden characters.
+//! readers take one): the first author with a well-formed email and the first recording
+//! or video with an absolute URL (else the first file with one) are written, every author
+//! goes to `dc:creator`, and Atom and JSON Feed carry the other enclosures. A `guid` is a
+//! permalink only when it is the item's link; otherwise it says `isPermaLink="false"`.
+//! This file does not sanitise HTML (the content is already clean); it only drops
+//! XML-forbidden characters.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -21,7 +22,7 @@ use super::{
     Channel, Format, UNKNOWN_TYPE, absolute, email, media_type, newest_date, newest_modified,
     rfc822, unique, xml_clean,
 };
-use crate::model::Item;
+use crate::model::{Item, MediaKind};
 
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
 const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
@@ -127,19 +128,7 @@ fn item(item: &Item) -> ::rss::Item {
             .filter(|c| !c.trim().is_empty())
             .map(|name| Category { name, domain: None })
             .collect(),
-        // RSS readers take one enclosure per item: the first usable one. Atom and JSON
-        // Feed carry them all.
-        enclosure: item.enclosures.iter().find_map(|e| {
-            Some(Enclosure {
-                url: absolute(&e.url)?.into_owned(),
-                length: e.length.unwrap_or(0).to_string(),
-                mime_type: e
-                    .mime_type
-                    .as_deref()
-                    .and_then(media_type)
-                    .unwrap_or_else(|| UNKNOWN_TYPE.to_owned()),
-            })
-        }),
+        enclosure: enclosure(item),
         guid: Some(Guid {
             value: id,
             permalink,
@@ -153,6 +142,29 @@ fn item(item: &Item) -> ::rss::Item {
         }),
         ..Default::default()
     }
+}
+
+/// RSS readers take one enclosure per item: the first recording or video with an absolute
+/// URL (a cover picture listed before the episode must not replace it), else the first
+/// file with one. Atom and JSON Feed carry them all.
+fn enclosure(item: &Item) -> Option<Enclosure> {
+    let usable = || {
+        item.enclosures
+            .iter()
+            .filter_map(|e| Some((e, absolute(&e.url)?)))
+    };
+    let (e, url) = usable()
+        .find(|(e, _)| e.kind() == MediaKind::Playable)
+        .or_else(|| usable().next())?;
+    Some(Enclosure {
+        url: url.into_owned(),
+        length: e.length.unwrap_or(0).to_string(),
+        mime_type: e
+            .mime_type
+            .as_deref()
+            .and_then(media_type)
+            .unwrap_or_else(|| UNKNOWN_TYPE.to_owned()),
+    })
 }
 
 fn clean(s: &str) -> String {
@@ -306,6 +318,51 @@ mod tests {
         let enc = parse(&text).items[0].enclosure.clone().unwrap();
         assert_eq!(enc.url, "https://cdn.example.org/a.mp3");
         assert_eq!(text.matches("<enclosure").count(), 1);
+    }
+
+    #[test]
+    fn a_recording_is_preferred_to_a_picture_listed_before_it() {
+        let enclosure = |url: &str, ty: Option<&str>| crate::model::Enclosure {
+            url: url.into(),
+            mime_type: ty.map(Into::into),
+            length: Some(1),
+        };
+        let cover = "https://cdn.example.org/cover.jpg";
+        let episode = "https://cdn.example.org/ep.mp3";
+        for (enclosures, expected) in [
+            (
+                vec![
+                    enclosure(cover, Some("image/jpeg")),
+                    enclosure(episode, Some("audio/mpeg")),
+                ],
+                episode,
+            ),
+            (
+                vec![enclosure(cover, None), enclosure(episode, None)],
+                episode,
+            ),
+            (
+                vec![
+                    enclosure("ep.mp3", Some("audio/mpeg")),
+                    enclosure(cover, None),
+                ],
+                cover,
+            ),
+            (
+                vec![
+                    enclosure(cover, None),
+                    enclosure("https://cdn.example.org/notes.pdf", None),
+                ],
+                cover,
+            ),
+        ] {
+            let mut it = golden::minimal("urn:x:1");
+            it.enclosures = enclosures;
+            let text = render(&golden::channel(), &[it]);
+            let enc = parse(&text).items[0].enclosure.clone().unwrap();
+            assert_eq!(enc.url, expected, "{text}");
+            assert_eq!(text.matches("<enclosure").count(), 1);
+        }
     }
 
     #[test]

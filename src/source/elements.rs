@@ -3,7 +3,9 @@
 //! collected ([`apply`]).
 //!
 //! Vocabulary is decided by namespace, never by prefix alone, so an `atom:link` inside RSS is
-//! never taken for RSS `link`. Ranks order competing sources of one fact (lower wins).
+//! never taken for RSS `link`. Ranks order competing sources of one fact (lower wins); each
+//! date element has a rank of its own, since a repeated one corrects the earlier
+//! (`Ranked::replace`) and two different ones must not.
 //! Everything not listed is skipped with its subtree — including Atom `source` and RSS
 //! channel `image`/`textInput`, whose titles and links must not leak into the feed's.
 
@@ -14,7 +16,7 @@ use super::feed::Format;
 use super::feedxml::{Ctx, EntryState, Walker, plain_web_url, resolve};
 use super::text;
 use super::xml::{Element, Ns};
-use crate::model::{Enclosure, Person};
+use crate::model::{Enclosure, MediaKind, Person};
 
 /// How many authors, enclosures and categories one entry keeps: bounds the work a hostile
 /// feed can cause with thousands of them (lists are de-duplicated pairwise).
@@ -109,19 +111,42 @@ fn vocab(w: &Walker, ns: Ns) -> V {
     }
 }
 
+/// The RSS names of the table (and of an author's parts), spelt as the table spells them.
+const RSS_NAMES: &[&str] = &[
+    "channel",
+    "item",
+    "title",
+    "link",
+    "description",
+    "summary",
+    "guid",
+    "pubDate",
+    "author",
+    "category",
+    "tags",
+    "enclosure",
+    "fullitem",
+    "body",
+    "name",
+    "email",
+    "uri",
+    "url",
+    "homepage",
+];
+
 /// The element's local name, for matching against the table. RSS names are matched
-/// without regard to case, as iTunes does (`<Title>`, `<PubDate>`); they are given in the
-/// case the table spells them.
-fn name<'e>(v: V, el: &'e Element) -> std::borrow::Cow<'e, str> {
+/// without regard to case, as iTunes does (`<Title>`, `<PubDate>`, `<pubdate>`): one the
+/// table knows is given in the case the table spells it, without allocating.
+fn name<'e>(v: V, el: &'e Element) -> &'e str {
     let local = el.local();
-    if v != V::Rss || !local.bytes().any(|b| b.is_ascii_uppercase()) || local == "pubDate" {
-        return local.into();
+    if v != V::Rss || RSS_NAMES.contains(&local) {
+        return local;
     }
-    let lower = local.to_ascii_lowercase();
-    if lower == "pubdate" {
-        return "pubDate".into();
-    }
-    lower.into()
+    RSS_NAMES
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(local))
+        .copied()
+        .unwrap_or(local)
 }
 
 /// Whether `el` is an RSS item or an Atom entry of this document.
@@ -138,7 +163,7 @@ pub fn classify(w: &mut Walker, parent: Ctx, el: &Element) -> Action {
     match parent {
         Ctx::Feed => feed_child(w, v, el),
         Ctx::Entry => entry_child(w, v, el),
-        Ctx::Person => match (v, el.local()) {
+        Ctx::Person => match (v, name(v, el)) {
             (V::Atom | V::Rss, "name") => {
                 Action::Capture(Target::PersonName, Mode::Text, How::Text)
             }
@@ -157,7 +182,7 @@ pub fn classify(w: &mut Walker, parent: Ctx, el: &Element) -> Action {
 
 fn feed_child(w: &mut Walker, v: V, el: &Element) -> Action {
     use Action::Capture as Cap;
-    match (v, &*name(v, el)) {
+    match (v, name(v, el)) {
         (V::Rss, "channel") => {
             if el.ns == Ns::Rss090 {
                 w.format = Some(Format::Rss090);
@@ -189,7 +214,7 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
     use Action::Capture as Cap;
     use Target::*;
     let text = |t| Cap(t, Mode::Text, How::Raw);
-    match (v, &*name(v, el)) {
+    match (v, name(v, el)) {
         (V::Rss, "title") => Cap(Title(0), Mode::Text, How::MaybeHtml),
         (V::Rss, "link") => Cap(Link(0), Mode::Text, How::Raw),
         (V::Rss, "description") => Cap(Summary(0), Mode::Html, How::Html),
@@ -216,7 +241,7 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Atom, "id") => text(Id),
         (V::Atom, "published") => text(Published(1)),
         (V::Atom, "issued") => text(Published(2)),
-        (V::Atom, "created") => text(Published(5)),
+        (V::Atom, "created") => text(Published(6)),
         (V::Atom, "updated") => text(Updated(0)),
         (V::Atom, "modified") => text(Updated(1)),
         (V::Atom, "author") => Action::Person,
@@ -240,7 +265,8 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Dc, "modified") => text(Updated(3)),
         (V::Dc, "subject") => text(Category),
         (V::Dc, "description") => Cap(Summary(2), Mode::Html, How::Html),
-        (V::DcTerms, "issued" | "created") => text(Published(4)),
+        (V::DcTerms, "issued") => text(Published(4)),
+        (V::DcTerms, "created") => text(Published(5)),
         (V::DcTerms, "modified") => text(Updated(2)),
         (V::Content, "encoded") => Cap(Content(0), Mode::Html, How::Html),
         (V::Rss, "fullitem") => Cap(Content(1), Mode::Html, How::Html),
@@ -270,15 +296,28 @@ fn media_child(w: &mut Walker, v: V, el: &Element) -> Action {
     match (v, el.local()) {
         (V::Media, "group") => Action::Enter(Ctx::Media),
         (V::Media, "content") => {
+            let Some(url) = el.attr("url").and_then(|u| w.resolve(&u)) else {
+                return Action::Enter(Ctx::Media);
+            };
             let medium = el.attr("medium").unwrap_or_default().to_ascii_lowercase();
             let ty = el.attr("type").unwrap_or_default().to_ascii_lowercase();
-            if medium == "image" || ty.starts_with("image/") {
-                if let Some(url) = el.attr("url").and_then(|u| w.resolve(&u)) {
-                    image(w, 1, url);
-                }
+            // An image medium or type is a picture, an audio or video one a recording to
+            // attach; with neither type nor medium the URL's extension decides. A Guardian
+            // picture without either, or YouTube's Flash player, is no enclosure.
+            let kind = if medium == "image" || ty.starts_with("image/") {
+                MediaKind::Image
+            } else if matches!(medium.as_str(), "audio" | "video") {
+                MediaKind::Playable
+            } else if medium.is_empty() || !ty.is_empty() {
+                MediaKind::of(Some(&ty), &url)
             } else {
+                MediaKind::Other
+            };
+            match kind {
+                MediaKind::Image => image(w, 1, url),
                 // A video or a recording, attached as an RSS enclosure would attach it.
-                enclosure(w, el, "url", "fileSize");
+                MediaKind::Playable => enclosure(w, el, "url", "fileSize"),
+                MediaKind::Other => {}
             }
             Action::Enter(Ctx::Media)
         }

@@ -69,7 +69,8 @@ impl fmt::Display for Format {
 /// One entry (RSS item, Atom entry, JSON Feed item) as the feed gave it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Entry {
-    /// guid / atom:id / JSON id, trimmed, as written.
+    /// guid / atom:id / JSON id, trimmed, as written; for an RSS item with none of these and
+    /// no link, its `rdf:about`, resolved.
     pub id: Option<String>,
     /// RSS guid isPermaLink (absent = true); false for Atom and JSON Feed.
     pub id_is_permalink: bool,
@@ -77,6 +78,8 @@ pub struct Entry {
     pub title: Option<String>,
     /// Absolute where resolvable (xml:base, else the response URL).
     pub link: Option<String>,
+    /// An author known only by a home page has an empty name: the normaliser names it by
+    /// the URL once it has checked that the URL is a web page.
     pub authors: Vec<Person>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,

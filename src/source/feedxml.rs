@@ -81,7 +81,7 @@ pub struct EntryState {
     /// Whether the rank-0 summary came from an RSS `summary` element (not `description`).
     pub summary_is_rss: bool,
     pub content: Ranked<(String, Url)>,
-    /// RSS 1.0 `rdf:about`: the id of an item that has no other.
+    /// RSS 1.0 `rdf:about`, resolved: the id of an item that has no other and no link.
     pub about: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
@@ -191,9 +191,12 @@ impl Walker<'_> {
                     } else {
                         let about = el
                             .attrs()
-                            .find(|(k, _)| k.ends_with(":about"))
-                            .map(|(_, v)| v.trim().to_owned())
-                            .filter(|v| !v.is_empty());
+                            .find(|(k, _)| {
+                                k.split_once(':').is_some_and(|(prefix, local)| {
+                                    local == "about" && self.r.prefix_ns(prefix) == Ns::Rdf
+                                })
+                            })
+                            .and_then(|(_, v)| self.resolve(&v));
                         self.entry = Some(EntryState {
                             base: Some(self.r.base().clone()),
                             about,
@@ -295,9 +298,11 @@ impl Walker<'_> {
         };
         p.name = text::collapse_whitespace(&p.name);
         if p.name.is_empty() {
-            // Name, else address, else home page: an author a reader can show.
-            match p.email.clone().or_else(|| p.url.clone()) {
-                Some(name) => p.name = name,
+            // Named by the address here; one known only by a home page stays nameless, for
+            // the normaliser to name once it has checked the URL is a web page.
+            match &p.email {
+                Some(email) => p.name = email.clone(),
+                None if p.url.is_some() => {}
                 None => return,
             }
         }
@@ -319,7 +324,10 @@ impl Walker<'_> {
         }
         let mut authors: Vec<Person> = Vec::new();
         for p in e.authors {
-            if !authors.iter().any(|a| a.name == p.name) {
+            if !authors
+                .iter()
+                .any(|a| a == &p || (!p.name.is_empty() && a.name == p.name))
+            {
                 authors.push(p);
             }
         }
@@ -333,11 +341,15 @@ impl Walker<'_> {
             .or(summary.as_ref())
             .map(|(_, b)| b.clone())
             .or(e.base);
+        let link = e.link.take();
+        // An item with a link was known by it before rdf:about was read; its id must not
+        // change, or stored items would be published again.
+        let about = e.about.filter(|_| link.is_none());
         self.entries.push(Entry {
             id_is_permalink: e.id.is_some() && e.permalink == Some(true),
-            id: e.id.or(e.about),
+            id: e.id.or(about),
             title: e.title.take(),
-            link: e.link.take(),
+            link,
             authors,
             published: e.published.take(),
             updated: e.updated.take(),
@@ -1012,6 +1024,19 @@ mod tests {
         assert_eq!(d.title.as_deref(), Some("T"));
         assert_eq!(d.entries[0].title.as_deref(), Some("A"));
         assert_eq!(d.entries[0].published, utc("2004-01-01T19:48:21Z"));
+        for spelling in ["pubdate", "PUBDATE", "PubDate", "pubDate"] {
+            let e = one(&format!(
+                "<rss><channel><item><{spelling}>Thu, 01 Jan 2004 19:48:21 GMT</{spelling}></item></channel></rss>"
+            ));
+            assert_eq!(e.published, utc("2004-01-01T19:48:21Z"), "{spelling}");
+        }
+        let e = one(
+            "<rss><channel><item><LINK>https://x.example/1</LINK><GUID>g</GUID></item></channel></rss>",
+        );
+        assert_eq!(
+            (e.link.as_deref(), e.id.as_deref()),
+            (Some("https://x.example/1"), Some("g"))
+        );
     }
 
     #[test]
@@ -1059,13 +1084,87 @@ mod tests {
         assert_eq!(e.id.as_deref(), Some("g"));
     }
 
+    fn rss10_item(item: &str) -> Entry {
+        one(&format!(
+            r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:x="http://example.com/x#">{item}</rdf:RDF>"#
+        ))
+    }
+
     #[test]
-    fn an_author_with_only_a_home_page_is_named_by_it() {
-        let e = one(
-            r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title><author><uri>/me</uri></author></entry></feed>"#,
+    fn rdf_about_counts_only_in_the_rdf_namespace() {
+        let id = |item: &str| rss10_item(item).id;
+        assert_eq!(
+            id(r#"<item r:about="https://e.example/1" xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><title>t</title></item>"#).as_deref(),
+            Some("https://e.example/1")
         );
+        assert_eq!(
+            id(r#"<item x:about="https://e.example/1"><title>t</title></item>"#),
+            None
+        );
+        assert_eq!(
+            id(
+                r#"<item rdf:about="https://e.example/1" xmlns:rdf="http://example.com/not-rdf"><title>t</title></item>"#
+            ),
+            None
+        );
+        assert_eq!(
+            id(r#"<item about="https://e.example/1"><title>t</title></item>"#),
+            None
+        );
+    }
+
+    #[test]
+    fn rdf_about_is_resolved_against_the_items_base() {
+        let id = |item: &str| rss10_item(item).id;
+        assert_eq!(
+            id(r#"<item rdf:about="items/1" xml:base="https://b.example/base/"><title>t</title></item>"#).as_deref(),
+            Some("https://b.example/base/items/1")
+        );
+        assert_eq!(
+            id(r#"<item rdf:about="2"><title>t</title></item>"#).as_deref(),
+            Some("https://example.org/feeds/2")
+        );
+    }
+
+    /// Before rdf:about was read, an RSS 1.0 item was known by its link: that id stays.
+    #[test]
+    fn rdf_about_never_replaces_the_link_as_the_id() {
+        let src = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><item rdf:about="https://e.example/about/1"><title>t</title><link>https://e.example/1?utm_source=rss</link></item></rdf:RDF>"#;
+        let e = one(src);
+        assert_eq!(
+            (e.id.as_deref(), e.link.as_deref()),
+            (None, Some("https://e.example/1?utm_source=rss"))
+        );
+        let items = crate::source::normalise::normalise(doc(src), "s", Utc::now());
+        assert_eq!(items[0].id, "https://e.example/1");
+    }
+
+    #[test]
+    fn an_author_with_only_a_home_page_is_left_for_the_normaliser_to_name() {
+        let e = one(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title><author><uri>/me</uri></author><author><uri>/you</uri></author><author><uri>/me</uri></author><author><name> </name></author></entry></feed>"#,
+        );
+        assert_eq!(
+            e.authors,
+            [
+                person("", None, Some("https://example.org/me")),
+                person("", None, Some("https://example.org/you"))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_author_known_by_a_url_is_named_by_it_only_when_it_is_a_web_page() {
+        let authors = |uri: &str| {
+            let src = format!(
+                r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title><author><uri>{uri}</uri></author></entry></feed>"#
+            );
+            let items = crate::source::normalise::normalise(doc(&src), "s", Utc::now());
+            items[0].authors.clone()
+        };
         let me = "https://example.org/me";
-        assert_eq!(e.authors, [person(me, None, Some(me))]);
+        assert_eq!(authors(me), [person(me, None, Some(me))]);
+        assert_eq!(authors("javascript:alert(1)"), []);
     }
 
     #[test]
@@ -1075,6 +1174,66 @@ mod tests {
         );
         assert_eq!(e.updated, utc("2003-12-31T10:14:55Z"));
         assert_eq!(e.published, utc("2003-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn each_date_element_has_a_rank_of_its_own() {
+        let published = |dates: &str| {
+            one(&format!(
+                r#"<rss xmlns:dcterms="http://purl.org/dc/terms/" xmlns:a="http://www.w3.org/2005/Atom"><channel><item><title>t</title>{dates}</item></channel></rss>"#
+            ))
+            .published
+        };
+        let issued = "<dcterms:issued>2020-01-01T00:00:00Z</dcterms:issued>";
+        let created = "<dcterms:created>2019-01-01T00:00:00Z</dcterms:created>";
+        let atom_created = "<a:created>2018-01-01T00:00:00Z</a:created>";
+        let y2020 = utc("2020-01-01T00:00:00Z");
+        assert_eq!(published(&format!("{issued}{created}")), y2020);
+        assert_eq!(published(&format!("{created}{issued}")), y2020);
+        assert_eq!(
+            published(&format!("{atom_created}{created}")),
+            utc("2019-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            published(&format!(
+                "{issued}<dcterms:issued>2021-01-01T00:00:00Z</dcterms:issued>"
+            )),
+            utc("2021-01-01T00:00:00Z"),
+            "a repeated element corrects the earlier"
+        );
+    }
+
+    #[test]
+    fn media_content_is_an_enclosure_only_when_it_plays() {
+        let e = one(
+            r#"<rss xmlns:media="http://search.yahoo.com/mrss/"><channel><item><title>t</title>
+            <media:content width="140" url="https://i.example/pic.jpg"/>
+            <media:group><media:content url="https://y.example/v/abc?version=3" type="application/x-shockwave-flash" width="640"/>
+            <media:thumbnail url="https://y.example/thumb.jpg"/></media:group>
+            <media:content url="https://x.example/page"/>
+            <media:content url="https://x.example/file.mp3" medium="document"/>
+            <media:content url="https://a.example/ep.MP3?x=1"/>
+            <media:content url="https://a.example/stream" medium="audio"/>
+            <media:content url="https://a.example/clip" type="video/webm"/>
+            </item></channel></rss>"#,
+        );
+        let urls: Vec<_> = e.enclosures.iter().map(|x| x.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://a.example/ep.MP3?x=1",
+                "https://a.example/stream",
+                "https://a.example/clip"
+            ]
+        );
+        assert_eq!(e.image.as_deref(), Some("https://y.example/thumb.jpg"));
+        let e = one(
+            r#"<rss xmlns:media="http://search.yahoo.com/mrss/"><channel><item><title>t</title><media:content width="140" url="https://i.example/pic.jpg"/></item></channel></rss>"#,
+        );
+        assert_eq!(
+            (e.enclosures.len(), e.image.as_deref()),
+            (0, Some("https://i.example/pic.jpg"))
+        );
     }
 
     #[test]

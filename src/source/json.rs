@@ -174,7 +174,9 @@ fn entry(item: Item, feed_authors: &[Person], base: &Url) -> Entry {
     }
 }
 
-/// 1.1 `authors`, else 1.0 `author`; an author with only a URL is named by it.
+/// 1.1 `authors`, else 1.0 `author`. An author with only a `mailto:` URL is named by the
+/// address; one with only a web page stays nameless, for the normaliser to name once it has
+/// checked the URL.
 fn authors(many: Option<Vec<Author>>, one: Option<Author>, base: &Url) -> Vec<Person> {
     many.unwrap_or_else(|| one.into_iter().collect())
         .into_iter()
@@ -188,11 +190,14 @@ fn authors(many: Option<Vec<Author>>, one: Option<Author>, base: &Url) -> Vec<Pe
                 .as_deref()
                 .and_then(|u| u.strip_prefix("mailto:"))
                 .map(str::to_owned);
-            let name = name.or_else(|| email.clone()).or_else(|| url.clone())?;
+            let url = url.filter(|u| !u.starts_with("mailto:"));
+            if name.is_none() && email.is_none() && url.is_none() {
+                return None;
+            }
             Some(Person {
-                name,
+                name: name.or_else(|| email.clone()).unwrap_or_default(),
                 email,
-                url: url.filter(|u| !u.starts_with("mailto:")),
+                url,
             })
         })
         .collect()
@@ -273,6 +278,23 @@ mod tests {
                 url: Some("https://ann.example/".into())
             }]
         );
+    }
+
+    #[test]
+    fn an_author_known_by_a_url_is_named_by_it_only_when_it_is_a_web_page() {
+        let names = |url: &str| {
+            let src = format!(
+                r#"{{"version": "https://jsonfeed.org/version/1.1", "title": "T",
+                    "items": [{{"id": "1", "title": "t", "authors": [{{"url": "{url}"}}]}}]}}"#
+            );
+            let doc = parse(&src, &base()).unwrap();
+            let items = crate::source::normalise::normalise(doc, "s", chrono::Utc::now());
+            let authors = &items[0].authors;
+            authors.iter().map(|a| a.name.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(names("https://ann.example/"), ["https://ann.example/"]);
+        assert_eq!(names("mailto:ann@example.org"), ["ann@example.org"]);
+        assert!(names("javascript:alert(1)").is_empty());
     }
 
     #[test]

@@ -209,50 +209,69 @@ pub fn looks_like_html(s: &str) -> bool {
             .take_while(|c| c.is_ascii_alphanumeric())
             .count();
         let name = &s[start.min(s.len())..start.min(s.len()) + len];
-        let ends = matches!(b.get(start + len), Some(b'>' | b'/' | b' ' | b'\t' | b'\n'));
-        len > 0
-            && ends
-            && last_gt.is_some_and(|gt| gt > i)
-            && HTML_ELEMENTS.iter().any(|e| e.eq_ignore_ascii_case(name))
+        // A tag name ends at `>`, `/` or HTML whitespace (space, tab, LF, FF, CR).
+        let ends = matches!(
+            b.get(start + len),
+            Some(b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\x0c' | b'\r')
+        );
+        len > 0 && ends && last_gt.is_some_and(|gt| gt > i) && is_html_element(name)
     });
     tag || (memchr::memchr(b'&', b).is_some() && unescape(s) != s)
 }
 
-/// HTML element names, for [`looks_like_html`].
+/// HTML element names, for [`looks_like_html`]: every element of the WHATWG HTML standard
+/// (with `math` and `svg`, which it embeds) and the obsolete ones it still lists (`font`,
+/// `marquee`, `xmp` …), lowercase and sorted for a binary search.
 const HTML_ELEMENTS: &[&str] = &[
     "a",
     "abbr",
     "acronym",
     "address",
+    "applet",
     "area",
     "article",
     "aside",
     "audio",
     "b",
+    "base",
+    "basefont",
+    "bdi",
+    "bdo",
+    "bgsound",
     "big",
+    "blink",
     "blockquote",
     "body",
     "br",
     "button",
+    "canvas",
     "caption",
     "center",
     "cite",
     "code",
     "col",
+    "colgroup",
+    "data",
+    "datalist",
     "dd",
     "del",
     "details",
     "dfn",
+    "dialog",
+    "dir",
     "div",
     "dl",
     "dt",
     "em",
     "embed",
+    "fieldset",
     "figcaption",
     "figure",
     "font",
     "footer",
     "form",
+    "frame",
+    "frameset",
     "h1",
     "h2",
     "h3",
@@ -261,6 +280,7 @@ const HTML_ELEMENTS: &[&str] = &[
     "h6",
     "head",
     "header",
+    "hgroup",
     "hr",
     "html",
     "i",
@@ -268,25 +288,58 @@ const HTML_ELEMENTS: &[&str] = &[
     "img",
     "input",
     "ins",
+    "isindex",
     "kbd",
+    "keygen",
+    "label",
+    "legend",
     "li",
     "link",
+    "listing",
     "main",
+    "map",
     "mark",
+    "marquee",
+    "math",
+    "menu",
+    "menuitem",
     "meta",
+    "meter",
+    "multicol",
     "nav",
+    "nextid",
+    "nobr",
+    "noembed",
+    "noframes",
+    "noscript",
     "object",
     "ol",
+    "optgroup",
+    "option",
+    "output",
     "p",
+    "param",
     "picture",
+    "plaintext",
     "pre",
+    "progress",
     "q",
+    "rb",
+    "rp",
+    "rt",
+    "rtc",
+    "ruby",
     "s",
     "samp",
     "script",
+    "search",
     "section",
+    "select",
+    "selectedcontent",
+    "slot",
     "small",
     "source",
+    "spacer",
     "span",
     "strike",
     "strong",
@@ -294,21 +347,34 @@ const HTML_ELEMENTS: &[&str] = &[
     "sub",
     "summary",
     "sup",
+    "svg",
     "table",
     "tbody",
     "td",
+    "template",
+    "textarea",
     "tfoot",
     "th",
     "thead",
     "time",
+    "title",
     "tr",
+    "track",
     "tt",
     "u",
     "ul",
     "var",
     "video",
     "wbr",
+    "xmp",
 ];
+
+/// Whether `name` (any case) is in [`HTML_ELEMENTS`].
+fn is_html_element(name: &str) -> bool {
+    HTML_ELEMENTS
+        .binary_search_by(|e| e.bytes().cmp(name.bytes().map(|b| b.to_ascii_lowercase())))
+        .is_ok()
+}
 
 /// Plain text of an HTML fragment: tags and comments removed, references decoded,
 /// whitespace collapsed. For titles; block structure is not preserved.
@@ -455,6 +521,84 @@ mod tests {
         assert!(!looks_like_html("Why Vec<String> beats Vec<&str>"));
         assert!(looks_like_html("An <em>odd</em> one"));
         assert!(looks_like_html("Line<br/>break"));
+    }
+
+    #[test]
+    fn html_detection_knows_every_element() {
+        assert!(
+            HTML_ELEMENTS.windows(2).all(|w| w[0] < w[1]),
+            "sorted, for the binary search"
+        );
+        assert!(
+            HTML_ELEMENTS
+                .iter()
+                .all(|e| !e.bytes().any(|b| b.is_ascii_uppercase()))
+        );
+        for name in [
+            "label",
+            "nobr",
+            "template",
+            "textarea",
+            "select",
+            "option",
+            "title",
+            "svg",
+            "math",
+            "dl",
+            "dialog",
+            "canvas",
+            "noscript",
+            "base",
+            "bdi",
+            "bdo",
+            "data",
+            "output",
+            "meter",
+            "progress",
+            "rp",
+            "rt",
+            "ruby",
+            "legend",
+            "fieldset",
+            "optgroup",
+            "colgroup",
+            "map",
+            "param",
+            "track",
+            "slot",
+            "hgroup",
+            "search",
+            "menu",
+            "frame",
+            "frameset",
+            "noframes",
+            "xmp",
+            "listing",
+            "plaintext",
+            "marquee",
+            "blink",
+            "a",
+            "wbr",
+            "TEXTAREA",
+            "Svg",
+        ] {
+            assert!(looks_like_html(&format!("x <{name}>y")), "{name}");
+            assert!(looks_like_html(&format!("x </{name}> y")), "{name}");
+        }
+        for name in ["tags", "string", "labels", "sv", "image", "custom-element"] {
+            assert!(!looks_like_html(&format!("x <{name}>y")), "{name}");
+        }
+    }
+
+    #[test]
+    fn html_tag_names_end_at_any_html_whitespace() {
+        for space in [" ", "\t", "\n", "\r", "\x0c"] {
+            assert!(
+                looks_like_html(&format!("<b{space}class=x>bold</b")),
+                "{space:?}"
+            );
+        }
+        assert!(!looks_like_html("<b\x0bclass=x>"));
     }
 
     #[test]

@@ -448,19 +448,25 @@ impl<'a> XmlReader<'a> {
 
     fn resolved(&self, start: BytesStart<'a>) -> Node<'a> {
         let prefix = start.name().prefix().map_or("", |p| p.into_inner());
-        let same = |b: &&(usize, String, Ns)| {
-            b.1.len() == prefix.len() && (prefix.is_empty() || b.1 == prefix)
-        };
-        let ns = match self.bindings.iter().rev().find(same) {
-            Some(b) => b.2,
-            None if prefix.is_empty() => Ns::None,
-            None => Ns::from_prefix(prefix),
-        };
         Node::Start(Element {
-            ns,
+            ns: self.prefix_ns(prefix),
             empty: self.ends_due > 0,
             start,
         })
+    }
+
+    /// The namespace `prefix` stands for on the element most recently started (declared
+    /// there or above, else by convention); the empty prefix is the default namespace. An
+    /// attribute's prefix resolves the same way (an unprefixed attribute has none).
+    pub fn prefix_ns(&self, prefix: &str) -> Ns {
+        let same = |b: &&(usize, String, Ns)| {
+            b.1.len() == prefix.len() && (prefix.is_empty() || b.1 == prefix)
+        };
+        match self.bindings.iter().rev().find(same) {
+            Some(b) => b.2,
+            None if prefix.is_empty() => Ns::None,
+            None => Ns::from_prefix(prefix),
+        }
     }
 }
 
@@ -554,6 +560,28 @@ mod tests {
         );
         let src = r#"<feed xmlns="http://www.w3.org/2005/Atom"><div xmlns="http://www.w3.org/1999/xhtml"/><title/></feed>"#;
         assert_eq!(dump(src), "<Atom10:feed><Xhtml:div></><Atom10:title></></>");
+    }
+
+    #[test]
+    fn attribute_prefixes_resolve_in_scope() {
+        let base = Url::parse("http://example.org/").unwrap();
+        let src = r#"<a xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><b xmlns:r="http://example.com/x"/><c/></a>"#;
+        let mut r = XmlReader::new(src, &base);
+        let mut seen = Vec::new();
+        while let Some(node) = r.next_node() {
+            if let Node::Start(e) = node {
+                seen.push((e.local().to_owned(), r.prefix_ns("r"), r.prefix_ns("rdf")));
+            }
+        }
+        let s = |l: &str, r, rdf| (l.to_owned(), r, rdf);
+        assert_eq!(
+            seen,
+            [
+                s("a", Ns::Rdf, Ns::Rdf),
+                s("b", Ns::Other, Ns::Rdf),
+                s("c", Ns::Rdf, Ns::Rdf)
+            ]
+        );
     }
 
     #[test]
