@@ -74,7 +74,7 @@ pub fn report() -> String {
         .iter()
         .map(|s| {
             let nanos = NANOS[*s as usize].load(Ordering::Relaxed);
-            format!("\"{}\":{:.3}", s.name(), nanos as f64 / 1e9)
+            format!("\"{}\":{:.6}", s.name(), nanos as f64 / 1e9)
         })
         .collect();
     format!("{{{}}}", fields.join(","))
