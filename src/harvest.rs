@@ -16,7 +16,7 @@ use crate::config::{KEEP_NEWEST, SourceConfig};
 use crate::schedule::{History, MAX_RETRY_AFTER, delta};
 use crate::source::http::{Fetcher, Limits, Validators};
 use crate::source::{PollError, Polled, more_pages, read};
-use crate::stages::{self, Stage};
+use crate::stages::{Stage, Timer};
 use crate::store::{Changes, Failure, Poll, Store, Wanted};
 
 /// What a poll did.
@@ -108,19 +108,7 @@ pub fn record(
     before: &History,
     cache_ceiling: Duration,
 ) -> anyhow::Result<Outcome> {
-    stages::timed(Stage::Store, || {
-        record_timed(store, source, fetched, now, before, cache_ceiling)
-    })
-}
-
-fn record_timed(
-    store: &mut Store,
-    source: &SourceConfig,
-    fetched: Fetched,
-    now: DateTime<Utc>,
-    before: &History,
-    cache_ceiling: Duration,
-) -> anyhow::Result<Outcome> {
+    let _timer = Timer::start(Stage::Store);
     let Fetched { result, elapsed } = fetched;
     // Deferrals count from the answer, not from the start of a wait for a slot.
     let answered = now + delta(elapsed);

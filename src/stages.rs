@@ -60,6 +60,28 @@ pub fn add(stage: Stage, took: Duration) {
     NANOS[stage as usize].fetch_add(nanos, Ordering::Relaxed);
 }
 
+/// Counts the time from its creation to its drop to a stage: for a function with many
+/// exits.
+pub struct Timer {
+    stage: Stage,
+    started: Instant,
+}
+
+impl Timer {
+    pub fn start(stage: Stage) -> Timer {
+        Timer {
+            stage,
+            started: Instant::now(),
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        add(self.stage, self.started.elapsed());
+    }
+}
+
 /// Runs `work`, counting its time to `stage`.
 pub fn timed<T>(stage: Stage, work: impl FnOnce() -> T) -> T {
     let started = Instant::now();

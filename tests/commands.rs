@@ -360,7 +360,12 @@ async fn publish_rewrites_feeds_from_the_store_and_never_from_an_empty_one() {
     ] {
         assert!(timings[stage].as_f64().is_some(), "{stage} in {timings}");
     }
-    assert!(timings["parse"].as_f64().unwrap() > 0.0, "{timings}");
+    for stage in ["fetch", "parse", "normalise", "store", "render"] {
+        assert!(
+            timings[stage].as_f64().unwrap() > 0.0,
+            "{stage} in {timings}"
+        );
+    }
     let rss = site.read("all.rss");
     assert!(rss.contains("<item>"), "{rss}");
 
