@@ -8,8 +8,10 @@
 //! they fill fields a feed leaves out.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output as Finished};
+use std::process::{Command, Output as Finished, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use syndic::publish::Format;
@@ -66,9 +68,50 @@ fn of(outputs: &[Output], format: Format) -> Vec<&Output> {
     outputs.iter().filter(|o| o.format == format).collect()
 }
 
+/// The longest any one reader may take: they take seconds, so only a hung one reaches it,
+/// and it is killed rather than left to hold CI.
+const READER_LIMIT: Duration = Duration::from_secs(300);
+
+/// `cmd.output()`, but a program still running after [`READER_LIMIT`] is killed and the
+/// test fails.
+fn output_within(cmd: &mut Command, what: &str) -> std::io::Result<Finished> {
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > READER_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} was still running after {READER_LIMIT:?}: killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Finished {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
 /// Runs `cmd`, or returns `None` (after [`skip`]) when its program is not installed.
 fn run(mut cmd: Command, what: &str) -> Option<Finished> {
-    match cmd.output() {
+    match output_within(&mut cmd, what) {
         Ok(done) => Some(done),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             skip(what);
@@ -214,11 +257,11 @@ fn feedparser(outputs: &[Output]) -> Vec<String> {
                 std::fs::write(&list, names.join("\n")).unwrap();
                 let script = &script;
                 s.spawn(move || {
-                    let done = Command::new("python3")
-                        .arg(script)
-                        .arg(&list)
-                        .output()
-                        .unwrap();
+                    let done = output_within(
+                        Command::new("python3").arg(script).arg(&list),
+                        "feedparser_check.py",
+                    )
+                    .unwrap();
                     assert!(
                         done.status.success(),
                         "feedparser_check.py: {}",
