@@ -168,10 +168,15 @@ pub(crate) fn unique(items: &[Item]) -> Vec<&Item> {
 
 /// `url` when it is an absolute URL, without forbidden characters; `None` for a relative or
 /// unparsable one, which a reader would resolve against the feed's own address and get
-/// wrong. Written as given, unless it holds whitespace: then in the parsed, escaped form.
+/// wrong, and for one that runs code or reads the reader's disk (`javascript:`, `data:`,
+/// `vbscript:`, `file:`). Written as given, unless it holds whitespace: then in the
+/// parsed, escaped form.
 pub(crate) fn absolute(url: &str) -> Option<Cow<'_, str>> {
     let written = xml_clean(url);
     let parsed = url::Url::parse(&written).ok()?;
+    if matches!(parsed.scheme(), "javascript" | "data" | "vbscript" | "file") {
+        return None;
+    }
     if written.contains(char::is_whitespace) {
         return Some(Cow::Owned(parsed.into()));
     }
@@ -342,6 +347,11 @@ mod tests {
             "?q",
             "#f",
             "example.org",
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:x",
+            "file:///etc/passwd",
         ] {
             assert_eq!(absolute(relative), None, "{relative:?}");
         }
