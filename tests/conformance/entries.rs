@@ -31,6 +31,98 @@ pub fn gofeed(root: &Path, report: &mut Report) {
     table(root, "gofeed", "gofeed entries", report);
 }
 
+/// gofeed's translator cases (`manifest.tsv`, files under `testdata/translator/`), whose
+/// expectations are in gofeed's universal model: an item's description, content,
+/// categories, enclosures (URL, type, length) and image, which `entries.tsv` leaves out.
+pub fn gofeed_universal(root: &Path, report: &mut Report) {
+    let dir = root.join("gofeed");
+    let tsv = std::fs::read_to_string(dir.join("manifest.tsv")).expect("gofeed manifest.tsv");
+    let mut cases: HashMap<String, Case> = HashMap::new();
+    for line in tsv.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [file, _, _, path, op, expected] = cols[..] else {
+            continue;
+        };
+        let parts: Vec<&str> = path.split('/').collect();
+        let ["items", index, field, rest @ ..] = &parts[..] else {
+            continue;
+        };
+        let (index, field) = (*index, *field);
+        if !file.starts_with("testdata/translator/")
+            || !matches!(
+                field,
+                "description" | "content" | "categories" | "enclosures" | "image"
+            )
+            || op != "eq"
+        {
+            continue;
+        }
+        let index: usize = index.parse().expect("an item index");
+        // The TSV writes a quote inside a JSON string as \\".
+        let want: serde_json::Value =
+            serde_json::from_str(&expected.replace("\\\\\"", "\\\"")).unwrap_or_default();
+        let want = want
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| want.to_string());
+        let case = cases.entry(file.to_owned()).or_insert_with(|| {
+            let body = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let base = Url::parse("http://example.org/feeds/")
+                .and_then(|u| u.join(file))
+                .expect("a URL");
+            Case::read(&body, None, &base)
+        });
+        let what = format!("{file}#{index} {path} = {want:?}");
+        let Some(Some(item)) = case.items.get(index) else {
+            report.add(
+                "gofeed universal model",
+                field,
+                &what,
+                Outcome::Fail("no such item".into()),
+            );
+            continue;
+        };
+        let enclosure = |i: &str| i.parse::<usize>().ok().and_then(|i| item.enclosures.get(i));
+        let outcome = match (field, rest) {
+            ("description", []) => {
+                let summary = item.summary.as_deref().or(item.content.as_deref());
+                super::feedparser::html_row(case, summary, &want, false)
+            }
+            ("content", []) => {
+                super::feedparser::html_row(case, item.content.as_deref(), &want, false)
+            }
+            ("categories", [i]) => {
+                let got = i.parse::<usize>().ok().and_then(|i| item.categories.get(i));
+                super::feedparser::same(got.is_some_and(|c| *c == want), &got)
+            }
+            ("enclosures", [i, "url"]) => {
+                let got = enclosure(i).map(|e| e.url.as_str());
+                super::feedparser::same(case.same_link(index, got, &want), &got)
+            }
+            ("enclosures", [i, "type"]) => {
+                let got = enclosure(i).and_then(|e| e.mime_type.as_deref());
+                super::feedparser::same(got.unwrap_or_default() == want, &got)
+            }
+            ("enclosures", [i, "length"]) => {
+                let got = enclosure(i).and_then(|e| e.length);
+                let ok = got.map(|l| l.to_string()).unwrap_or_default() == want;
+                super::feedparser::same(ok, &got)
+            }
+            ("image", ["url"]) => {
+                super::feedparser::same(item.image.as_deref() == Some(&*want), &item.image)
+            }
+            _ => Outcome::Skip("an image is kept as its URL only"),
+        };
+        let topic = match field {
+            "description" | "content" => "content",
+            "categories" => "category",
+            "enclosures" => "enclosure",
+            _ => "other",
+        };
+        report.add("gofeed universal model", topic, &what, outcome);
+    }
+}
+
 pub fn feed_rs(root: &Path, report: &mut Report) {
     table(root, "feed-rs", "feed-rs title+link", report);
 }

@@ -381,7 +381,7 @@ fn instant(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|d| d.with_timezone(&chrono::Utc))
 }
 
-fn same(ok: bool, got: &impl std::fmt::Debug) -> Outcome {
+pub(super) fn same(ok: bool, got: &impl std::fmt::Debug) -> Outcome {
     if ok {
         Outcome::Pass
     } else {
@@ -399,7 +399,7 @@ fn text_row(ours: Option<&str>, want: &str, falsy: bool) -> Outcome {
     same(ok, &ours)
 }
 
-fn html_row(case: &Case, ours: Option<&str>, want: &str, falsy: bool) -> Outcome {
+pub(super) fn html_row(case: &Case, ours: Option<&str>, want: &str, falsy: bool) -> Outcome {
     let ok = match ours {
         _ if falsy => ours.is_none_or(str::is_empty),
         None => want.is_empty(),

@@ -44,6 +44,7 @@ const FLOORS: &[(&str, f64)] = &[
     ("gofeed fields", 99.7),
     ("feed-rs title+link", 100.0),
     ("feed-rs fields", 91.3),
+    ("gofeed universal model", 87.2),
 ];
 
 /// The source name items are normalised under; ids that are not URIs become
@@ -312,6 +313,7 @@ fn suites_meet_their_recorded_floors() {
     if let Some(root) = root {
         feedparser::manifest(&root, &mut report);
         entries::gofeed(&root, &mut report);
+        entries::gofeed_universal(&root, &mut report);
         entries::feed_rs(&root, &mut report);
     }
     let table = report.table();
