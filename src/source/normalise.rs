@@ -74,7 +74,7 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
     let title = e
         .title
         .as_deref()
-        .map(|t| text::collapse_whitespace(&text::strip_forbidden(t)))
+        .map(|t| text::collapse_whitespace(&text::repair_mojibake(&text::strip_forbidden(t))))
         .filter(|t| !t.is_empty());
     let link = e
         .link
@@ -295,7 +295,8 @@ impl Cleaner {
             return (!plain.is_empty()).then(|| format!("<p>{plain}</p>"));
         }
         let cleaned = builder.clean(&text::strip_forbidden(html)).to_string();
-        let cleaned = text::strip_forbidden(cleaned.trim()).into_owned();
+        let cleaned = text::strip_forbidden(cleaned.trim());
+        let cleaned = text::repair_mojibake(&cleaned).into_owned();
         (!cleaned.is_empty()).then_some(cleaned)
     }
 }

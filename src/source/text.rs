@@ -458,6 +458,69 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The windows-1252 byte a character is, for the characters that stand for bytes 0x80 to
+/// 0xFF when UTF-8 is misread as windows-1252 (or ISO-8859-1, for the five bytes
+/// windows-1252 leaves undefined).
+fn cp1252_byte(c: char) -> Option<u8> {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    match c as u32 {
+        0xA0..=0xFF => Some(c as u8),
+        _ => HIGH.iter().position(|h| *h == c).map(|i| 0x80 + i as u8),
+    }
+}
+
+/// Repairs UTF-8 that was read as windows-1252 and encoded again ("Itâ€™s" for "It’s",
+/// "â€¦" for "…"), a common fault of feeds. Only a run that reads as whole UTF-8 sequences
+/// (a lead byte 0xC2–0xF4 and its continuation bytes) is replaced, so text that merely
+/// has accented letters ("Café", "naïve") is left alone.
+pub fn repair_mojibake(s: &str) -> Cow<'_, str> {
+    // Every lead byte misread is a character from Â to ô, all of which UTF-8 starts with 0xC3.
+    if memchr::memchr(0xC3, s.as_bytes()).is_none() {
+        return Cow::Borrowed(s);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let lead = chars[i] as u32;
+        let need = match lead {
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
+            _ => 0,
+        };
+        if need > 0 && i + need < chars.len() + 1 {
+            let mut bytes = vec![lead as u8];
+            for c in chars.iter().skip(i + 1).take(need) {
+                match cp1252_byte(*c) {
+                    Some(b @ 0x80..=0xBF) => bytes.push(b),
+                    _ => break,
+                }
+            }
+            if bytes.len() == need + 1
+                && let Ok(fixed) = std::str::from_utf8(&bytes)
+            {
+                out.push_str(fixed);
+                changed = true;
+                i += need + 1;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,6 +580,16 @@ mod tests {
         assert!(looks_like_html("AT&amp;T"));
         assert!(!looks_like_html("1 < 2 & 3 > 2"));
         assert!(!looks_like_html("plain"));
+    }
+
+    #[test]
+    fn mojibake_is_repaired_and_accents_are_not() {
+        assert_eq!(repair_mojibake("Itâ€™s â€¦ Â£5"), "It’s … £5");
+        assert_eq!(repair_mojibake("Ã©tÃ© Ã\u{a0}Paris"), "été àParis");
+        for fine in ["Café naïve Ærø", "plain", "Ã", "Â pas", "€100", "Größe"] {
+            assert_eq!(repair_mojibake(fine), fine);
+            assert!(matches!(repair_mojibake(fine), Cow::Borrowed(_)));
+        }
         assert!(!looks_like_html("Episode 12: Ünïcode & <Tags>"));
         assert!(!looks_like_html("Why Vec<String> beats Vec<&str>"));
         assert!(looks_like_html("An <em>odd</em> one"));
