@@ -27,6 +27,15 @@ const FIELDS: [&str; 7] = [
     "enclosure",
 ];
 
+/// Reads a suite file as if served at `http://example.org/feeds/FILE`.
+fn read(dir: &Path, file: &str) -> Case {
+    let body = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let base = Url::parse("http://example.org/feeds/")
+        .and_then(|u| u.join(file))
+        .expect("a URL");
+    Case::read(&body, None, &base)
+}
+
 pub fn gofeed(root: &Path, report: &mut Report) {
     table(root, "gofeed", "gofeed entries", report);
 }
@@ -65,13 +74,9 @@ pub fn gofeed_universal(root: &Path, report: &mut Report) {
             .as_str()
             .map(str::to_owned)
             .unwrap_or_else(|| want.to_string());
-        let case = cases.entry(file.to_owned()).or_insert_with(|| {
-            let body = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-            let base = Url::parse("http://example.org/feeds/")
-                .and_then(|u| u.join(file))
-                .expect("a URL");
-            Case::read(&body, None, &base)
-        });
+        let case = cases
+            .entry(file.to_owned())
+            .or_insert_with(|| read(&dir, file));
         let what = format!("{file}#{index} {path} = {want:?}");
         let Some(Some(item)) = case.items.get(index) else {
             report.add(
@@ -141,13 +146,9 @@ fn table(root: &Path, suite: &str, whole: &str, report: &mut Report) {
             continue;
         };
         let index: usize = index.parse().expect("an entry index");
-        let case = cases.entry(file.to_owned()).or_insert_with(|| {
-            let body = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-            let base = Url::parse("http://example.org/feeds/")
-                .and_then(|u| u.join(file))
-                .expect("a URL");
-            Case::read(&body, None, &base)
-        });
+        let case = cases
+            .entry(file.to_owned())
+            .or_insert_with(|| read(&dir, file));
         let mut entry_ok = true;
         for field in FIELDS {
             let Some(want) = get(field) else { continue };
