@@ -36,7 +36,6 @@ pub async fn once(config: &Config) -> u8 {
     }
 }
 
-/// Polls, records and publishes; returns how many sources failed.
 /// `syndic publish`: every feed from the store as it is, no polling.
 pub fn publish_only(config: &Config) -> u8 {
     let started = Instant::now();
@@ -66,6 +65,7 @@ pub fn publish_only(config: &Config) -> u8 {
     }
 }
 
+/// Polls, records and publishes; returns how many sources failed.
 async fn run(config: &Config) -> anyhow::Result<usize> {
     let started = Instant::now();
     let now = Utc::now().trunc_subsecs(0);
