@@ -814,6 +814,16 @@ mod tests {
             .collect()
     }
 
+    /// Fails unless every problem in `expected` begins one of those `found`.
+    fn assert_reported(found: &[String], expected: &[&str]) {
+        for want in expected {
+            assert!(
+                found.iter().any(|p| p.starts_with(want)),
+                "missing {want:?} in {found:#?}"
+            );
+        }
+    }
+
     #[test]
     fn resolves_defaults_paths_and_selection() {
         let config = check(
@@ -915,12 +925,7 @@ formats = ["rss", "opml"]
             "24:19: feed \"f\".formats: unknown format \"opml\"",
             "17:8: source \"a\".name: two sources are named \"a\"",
         ];
-        for want in expected {
-            assert!(
-                found.iter().any(|p| p.starts_with(want)),
-                "missing {want:?} in {found:#?}"
-            );
-        }
+        assert_reported(&found, &expected);
         assert_eq!(found.len(), expected.len(), "{found:#?}");
         let mut sorted = found.clone();
         sorted.sort_by_key(|p| {
@@ -1137,12 +1142,7 @@ full_text = "yes"
             "12:13: source \"b\".full_text: invalid type",
             "11:11: source \"b\".remove: has no effect without full_text = true",
         ];
-        for want in expected {
-            assert!(
-                found.iter().any(|p| p.starts_with(want)),
-                "missing {want:?} in {found:#?}"
-            );
-        }
+        assert_reported(&found, &expected);
         assert_eq!(found.len(), expected.len(), "{found:#?}");
     }
 
@@ -1202,12 +1202,7 @@ colour = "red"
             "{found:#?}"
         );
         assert_eq!(found.len(), expected.len() + 1, "{found:#?}");
-        for want in expected {
-            assert!(
-                found.iter().any(|p| p.starts_with(want)),
-                "missing {want:?} in {found:#?}"
-            );
-        }
+        assert_reported(&found, &expected);
 
         let found = problems(
             "[[source]]\nname = 'p'\nurl = 'https://e.org/'\n[source.html]\nitem = 'li'\nnext = 'a'\nmax_pages = 51\n",
