@@ -494,7 +494,7 @@ pub fn repair_mojibake(s: &str) -> Cow<'_, str> {
             0xF0..=0xF4 => 3,
             _ => 0,
         };
-        if need > 0 && i + need < chars.len() + 1 {
+        if need > 0 && i + need < chars.len() {
             let mut bytes = vec![lead as u8];
             for c in chars.iter().skip(i + 1).take(need) {
                 match cp1252_byte(*c) {
