@@ -7,7 +7,7 @@
 //! wrapping `<div>` is dropped). It does not sanitise; that is the normaliser's job.
 
 use super::text;
-use super::xml::Element;
+use super::xml::{Element, Ns};
 
 /// How the element's children are collected.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -79,6 +79,20 @@ impl Capture {
         }
         let top = self.open.is_empty();
         let local = el.local();
+        if top
+            && self.mode == Mode::Html
+            && local == "div"
+            && self.buf.trim().is_empty()
+            && el
+                .attr("xmlns")
+                .is_some_and(|uri| Ns::from_uri(&uri) == Ns::Xhtml)
+        {
+            // An HTML construct wrapped in an XHTML `<div>` (TypePad's way): what the
+            // wrapper holds is the HTML source; the wrapper itself is not content.
+            self.buf.clear();
+            self.open.push(String::new());
+            return;
+        }
         if top && self.mode == Mode::Xhtml {
             if local == "div" && self.div.0.is_none() && self.buf.trim().is_empty() {
                 self.buf.clear();
@@ -107,6 +121,9 @@ impl Capture {
 
     pub fn end(&mut self) {
         let Some(local) = self.open.pop() else { return };
+        if local.is_empty() {
+            return;
+        }
         if self.open.is_empty() && self.div.0.is_some() && self.div.1.is_none() && !self.div.2 {
             self.div.1 = Some(self.buf.len());
         }
@@ -118,7 +135,7 @@ impl Capture {
     }
 
     pub fn text(&mut self, t: &str) {
-        let top = self.open.is_empty();
+        let top = self.open.is_empty() || self.open == [""];
         match self.mode {
             Mode::Text => self.buf.push_str(t),
             Mode::Html if top => self.buf.push_str(t),
@@ -262,6 +279,17 @@ mod tests {
             "<summary type='text/html' mode='xml'>Example <b>Atom &amp; co</b><br/></summary>",
         );
         assert_eq!(c.html(), "Example <b>Atom &amp; co</b><br>");
+    }
+
+    #[test]
+    fn html_wrapped_in_an_xhtml_div_is_the_html_inside() {
+        let c = capture(
+            r#"<content type="html"><div xmlns="http://www.w3.org/1999/xhtml">Example &lt;b&gt;Atom&lt;/b&gt; <i>x</i></div></content>"#,
+        );
+        assert_eq!(c.html(), "Example <b>Atom</b> <i>x</i>");
+        // A div without the XHTML namespace is markup of the content, kept.
+        let c = capture(r#"<content type="html"><div>A &lt; B</div></content>"#);
+        assert_eq!(c.html(), "<div>A &lt; B</div>");
     }
 
     #[test]
