@@ -25,6 +25,9 @@ use crate::source::http::{Fetcher, Limits};
 use crate::source::{PollError, fulltext};
 use crate::store::{SourceState, Store};
 
+/// At most this many polls are recorded in one transaction.
+const MAX_BATCH: usize = 256;
+
 pub async fn once(config: &Config) -> u8 {
     match run(config).await {
         Ok(0) => EXIT_OK,
@@ -114,35 +117,52 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
     let (mut new, mut updated) = (0, 0);
     let mut articles = JoinSet::new();
     while let Some(joined) = tasks.join_next_with_id().await {
-        // A poll that panicked (a bug) fails its source, not the run.
-        let (source, fetched, state) = match joined {
-            Ok((id, (fetched, state))) => (task_sources[&id], fetched, state),
-            Err(e) => {
-                let fetched = Fetched {
-                    result: Err(PollError::Internal(e.to_string())),
-                    elapsed: Duration::ZERO,
-                };
-                (task_sources[&e.id()], fetched, SourceState::default())
-            }
-        };
-        let before = History::from_state(&state, &source.url);
-        let ceiling = config.daemon.cache_ceiling;
-        let outcome = harvest::record(&mut store, source, fetched, now, &before, ceiling)?;
-        let mut moved_to = state.moved_to.clone().filter(|_| state.is_for(&source.url));
-        report(source, &outcome, &mut moved_to);
-        new += outcome.changes.new;
-        updated += outcome.changes.updated;
-        if outcome.error.is_some() {
-            failed += 1;
+        // Polls that are done by now are recorded together, in one transaction.
+        let mut ready = vec![joined];
+        while ready.len() < MAX_BATCH
+            && let Some(joined) = tasks.try_join_next_with_id()
+        {
+            ready.push(joined);
         }
-        if !outcome.wanted.is_empty() {
-            let (fetcher, limits, source) = (fetcher.clone(), limits.clone(), source.clone());
-            let never = never.clone();
-            articles.spawn(async move {
-                let wanted = outcome.wanted;
-                let done = fulltext::fetch_all(&fetcher, &limits, &source, wanted, &never).await;
-                (source.name, done)
-            });
+        let recorded = store.batch(|store| {
+            let mut recorded = Vec::with_capacity(ready.len());
+            for joined in ready {
+                // A poll that panicked (a bug) fails its source, not the run.
+                let (source, fetched, state) = match joined {
+                    Ok((id, (fetched, state))) => (task_sources[&id], fetched, state),
+                    Err(e) => {
+                        let fetched = Fetched {
+                            result: Err(PollError::Internal(e.to_string())),
+                            elapsed: Duration::ZERO,
+                        };
+                        (task_sources[&e.id()], fetched, SourceState::default())
+                    }
+                };
+                let before = History::from_state(&state, &source.url);
+                let ceiling = config.daemon.cache_ceiling;
+                let outcome = harvest::record(store, source, fetched, now, &before, ceiling)?;
+                recorded.push((source, state, outcome));
+            }
+            Ok(recorded)
+        })?;
+        for (source, state, outcome) in recorded {
+            let mut moved_to = state.moved_to.clone().filter(|_| state.is_for(&source.url));
+            report(source, &outcome, &mut moved_to);
+            new += outcome.changes.new;
+            updated += outcome.changes.updated;
+            if outcome.error.is_some() {
+                failed += 1;
+            }
+            if !outcome.wanted.is_empty() {
+                let (fetcher, limits, source) = (fetcher.clone(), limits.clone(), source.clone());
+                let never = never.clone();
+                articles.spawn(async move {
+                    let wanted = outcome.wanted;
+                    let done =
+                        fulltext::fetch_all(&fetcher, &limits, &source, wanted, &never).await;
+                    (source.name, done)
+                });
+            }
         }
     }
     let mut full_text = 0;
