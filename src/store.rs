@@ -79,6 +79,10 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX items_by_date;
     CREATE INDEX items_by_date ON items (sort_date DESC, first_seen);
 ",
+    "
+    -- SHA-256 of the last body read whole: the same bytes again are not read again.
+    ALTER TABLE sources ADD COLUMN digest BLOB;
+",
 ];
 
 pub struct Store {
@@ -256,7 +260,7 @@ impl Store {
     /// issued for another URL).
     pub fn validators(&self, source: &str, url: &str) -> anyhow::Result<Validators> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT etag, last_modified FROM sources
+            "SELECT etag, last_modified, digest FROM sources
              WHERE name = ?1 AND (url IS NULL OR url = ?2)",
         )?;
         let found = stmt
@@ -264,6 +268,7 @@ impl Store {
                 Ok(Validators {
                     etag: r.get(0)?,
                     last_modified: r.get(1)?,
+                    digest: r.get(2)?,
                 })
             })
             .optional()?;
@@ -285,7 +290,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, etag, last_modified, last_fetch, last_success, last_status, last_error,
                     failures, (SELECT count(*) FROM items WHERE items.source = sources.name),
-                    retry_at, fresh_until, gone_url, moved_to, url
+                    retry_at, fresh_until, gone_url, moved_to, url, digest
              FROM sources WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
         )?;
         let rows = stmt.query_map(params![only], |r| {
@@ -294,6 +299,7 @@ impl Store {
                 validators: Validators {
                     etag: r.get(1)?,
                     last_modified: r.get(2)?,
+                    digest: r.get(14)?,
                 },
                 last_fetch: r.get::<_, Option<i64>>(3)?.and_then(from_unix),
                 last_success: r.get::<_, Option<i64>>(4)?.and_then(from_unix),
@@ -408,11 +414,13 @@ impl Store {
         }
         tx.prepare_cached(
             "INSERT INTO sources (name, etag, last_modified, last_fetch, last_success, last_listed,
-                                  last_status, last_error, failures, fresh_until, moved_to, url)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?8, ?5, ?7, 0, ?9, ?10, ?11)
+                                  last_status, last_error, failures, fresh_until, moved_to, url,
+                                  digest)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?8, ?5, ?7, 0, ?9, ?10, ?11, ?12)
              ON CONFLICT (name) DO UPDATE SET
                  etag = CASE WHEN ?6 THEN excluded.etag ELSE etag END,
                  last_modified = CASE WHEN ?6 THEN excluded.last_modified ELSE last_modified END,
+                 digest = CASE WHEN ?6 THEN excluded.digest ELSE digest END,
                  last_fetch = ?4, last_success = ?4, last_listed = coalesce(?8, last_listed),
                  last_status = ?5, last_error = ?7, failures = 0,
                  retry_at = NULL, fresh_until = ?9, gone_url = NULL, moved_to = ?10, url = ?11",
@@ -428,7 +436,8 @@ impl Store {
             poll.items.map(|_| now),
             poll.fresh_until.map(ceil_seconds),
             poll.moved_to,
-            poll.url
+            poll.url,
+            poll.validators.and_then(|v| v.digest.as_deref())
         ])?;
         // Retention: an item goes once its source has not listed it for `retain`, unless it
         // is among the source's newest. What the last listing held is listed still, however
@@ -905,6 +914,7 @@ mod tests {
         let validators = Validators {
             etag: Some("\"v1\"".into()),
             last_modified: Some("Thu, 01 Jan 2026 00:00:00 GMT".into()),
+            digest: Some(vec![7; 32]),
         };
         store
             .record_poll(
@@ -998,6 +1008,7 @@ mod tests {
         let validators = Validators {
             etag: Some("\"v1\"".into()),
             last_modified: None,
+            digest: Some(vec![7; 32]),
         };
         store
             .record_poll("s", &poll(1, Some(&[]), Some(&validators)))

@@ -245,6 +245,7 @@ async fn validators_are_sent_on_every_hop_and_a_304_keeps_the_move_and_max_age()
     let validators = Validators {
         etag: Some("\"v1\"".into()),
         last_modified: Some("Tue, 03 Mar 2026 10:00:00 GMT".into()),
+        digest: None,
     };
     let fetched = fetcher()
         .fetch(&at(&server, "/feed"), &validators)
@@ -272,6 +273,44 @@ async fn validators_are_sent_on_every_hop_and_a_304_keeps_the_move_and_max_age()
             assert_eq!(request.headers[name], value, "{name} on {}", request.url);
         }
     }
+}
+
+#[tokio::test]
+async fn the_same_body_again_counts_as_not_modified() {
+    let server = MockServer::start().await;
+    // A server that sends no validators and ignores conditional requests.
+    Mock::given(path("/feed"))
+        .respond_with(fixture_response("alpha.rss").insert_header("cache-control", "max-age=60"))
+        .mount(&server)
+        .await;
+    let url = at(&server, "/feed");
+    let Fetched::Body(first) = fetch(&url).await.unwrap() else {
+        panic!("the first fetch has a body");
+    };
+    assert_eq!(
+        first.validators.digest.as_ref().map(Vec::len),
+        Some(32),
+        "a body comes with its SHA-256"
+    );
+    let again = fetcher().fetch(&url, &first.validators).await.unwrap();
+    let Fetched::NotModified {
+        status, max_age, ..
+    } = again
+    else {
+        panic!("the same bytes again are not read again: {again:?}");
+    };
+    assert_eq!(
+        (status, max_age),
+        (Some(200), Some(Duration::from_secs(60)))
+    );
+
+    // Other bytes are read.
+    let stale = Validators {
+        digest: Some(vec![0; 32]),
+        ..first.validators.clone()
+    };
+    let changed = fetcher().fetch(&url, &stale).await.unwrap();
+    assert!(matches!(changed, Fetched::Body(_)), "{changed:?}");
 }
 
 #[tokio::test]

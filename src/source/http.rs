@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
+use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
@@ -25,15 +26,21 @@ use crate::config::Daemon;
 pub struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// SHA-256 of the body: a server that sends neither validator (or ignores them) and
+    /// answers 200 with the same bytes gets the same answer as a 304, without parsing.
+    pub digest: Option<Vec<u8>>,
 }
 
 /// Most redirects followed for one fetch; one more is an error.
 pub const MAX_REDIRECTS: usize = 10;
 
 /// A fetch that succeeded.
+// One per poll, moved a few times and never kept in bulk: boxing the body would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Fetched {
-    /// 304, or a file whose size and modification time are unchanged.
+    /// 304, a file whose size and modification time are unchanged, or a body byte for
+    /// byte the one last read.
     NotModified {
         status: Option<u16>,
         /// The 304's `Cache-Control: max-age`, as for [`Body::max_age`].
@@ -129,13 +136,29 @@ impl Fetcher {
         })
     }
 
-    /// Fetches `url`, sending `validators` so an unchanged source answers 304.
+    /// Fetches `url`, sending `validators` so an unchanged source answers 304. A body
+    /// that is byte for byte the one `validators` were issued with counts as a 304 too.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
         let started = std::time::Instant::now();
         let fetched = match url.scheme() {
             "file" => self.fetch_file(url, validators).await,
             _ => self.fetch_http(url, validators).await,
         };
+        let fetched = fetched.map(|fetched| match fetched {
+            Fetched::Body(mut body) => {
+                let digest = Sha256::digest(&body.bytes).to_vec();
+                if validators.digest.as_ref() == Some(&digest) {
+                    return Fetched::NotModified {
+                        status: body.status,
+                        max_age: body.max_age,
+                        moved_to: body.moved_to,
+                    };
+                }
+                body.validators.digest = Some(digest);
+                Fetched::Body(body)
+            }
+            not_modified => not_modified,
+        });
         crate::stages::add(crate::stages::Stage::Fetch, started.elapsed());
         fetched
     }
@@ -236,6 +259,7 @@ impl Fetcher {
             validators: Validators {
                 etag: header_text(headers, header::ETAG),
                 last_modified: header_text(headers, header::LAST_MODIFIED),
+                digest: None,
             },
             max_age: super::headers::max_age(headers),
             moved_to,
@@ -286,6 +310,7 @@ impl Fetcher {
             validators: Validators {
                 etag: Some(stamp),
                 last_modified: None,
+                digest: None,
             },
             max_age: None,
             moved_to: None,
