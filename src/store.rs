@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
 use crate::model::Item;
@@ -78,6 +78,9 @@ const MIGRATIONS: &[&str] = &[
     -- source and id order by a sort of just those ties.
     DROP INDEX items_by_date;
     CREATE INDEX items_by_date ON items (sort_date DESC, first_seen);
+    -- What a source's rows are wanted by (retention, counts) the (source, id) key finds;
+    -- retention sorts that one source's rows, which this index spared it.
+    DROP INDEX items_by_source_date;
 ",
     "
     -- SHA-256 of the last body read whole: the same bytes again are not read again.
@@ -327,11 +330,12 @@ impl Store {
     /// [`Store::record_poll`], also naming the items whose article is wanted.
     pub fn record_listing(&mut self, source: &str, poll: &Poll) -> anyhow::Result<Recorded> {
         let now = poll.now.timestamp();
-        let tx = self.conn.savepoint()?;
+        let tx = self.own_transaction()?;
+        let conn = &self.conn;
         let mut changes = Changes::default();
         let mut wanted = Vec::new();
         if let Some(items) = poll.items {
-            let mut cached = tx.prepare_cached("SELECT content FROM full_text WHERE url = ?1")?;
+            let mut cached = conn.prepare_cached("SELECT content FROM full_text WHERE url = ?1")?;
             // The article (if any) a new or changed item gets; notes it as wanted when its
             // page was never fetched.
             let mut article = |item: &Item| -> anyhow::Result<Option<String>> {
@@ -348,16 +352,16 @@ impl Store {
                 }
                 Ok(row.flatten())
             };
-            let mut find = tx.prepare_cached(
+            let mut find = conn.prepare_cached(
                 "SELECT first_seen, hash, data FROM items WHERE source = ?1 AND id = ?2",
             )?;
-            let mut insert = tx.prepare_cached(
+            let mut insert = conn.prepare_cached(
                 "INSERT INTO items (source, id, sort_date, first_seen, last_seen, hash, data)
                  VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
             )?;
-            let mut touch =
-                tx.prepare_cached("UPDATE items SET last_seen = ?3 WHERE source = ?1 AND id = ?2")?;
-            let mut replace = tx.prepare_cached(
+            let mut touch = conn
+                .prepare_cached("UPDATE items SET last_seen = ?3 WHERE source = ?1 AND id = ?2")?;
+            let mut replace = conn.prepare_cached(
                 "UPDATE items SET sort_date = ?3, last_seen = ?4, hash = ?5, data = ?6
                  WHERE source = ?1 AND id = ?2",
             )?;
@@ -412,7 +416,7 @@ impl Store {
                 }
             }
         }
-        tx.prepare_cached(
+        conn.prepare_cached(
             "INSERT INTO sources (name, etag, last_modified, last_fetch, last_success, last_listed,
                                   last_status, last_error, failures, fresh_until, moved_to, url,
                                   digest)
@@ -446,7 +450,7 @@ impl Store {
         // every source's newest items on each 304 was half of a poll of 5000 sources that
         // all answered 304.
         if poll.items.is_some() {
-            changes.removed = tx
+            changes.removed = conn
                 .prepare_cached(
                     "DELETE FROM items WHERE source = ?1 AND last_seen < ?2
                AND last_seen < coalesce((SELECT last_listed FROM sources WHERE name = ?1), ?2)
@@ -459,13 +463,17 @@ impl Store {
                     poll.keep_newest as i64
                 ])?;
         }
-        tx.commit()?;
+        if let Some(tx) = tx {
+            tx.commit()?;
+        }
         Ok(Recorded { changes, wanted })
     }
 
     /// Runs `record` with every recording it makes in one transaction: committed when it
-    /// returns `Ok`, rolled back when it returns `Err`. Each recording stays whole either
-    /// way. Recording many polls at once writes each page of the date index once per
+    /// returns `Ok`, rolled back when it returns `Err`. A recording that fails inside it
+    /// may have written part of its poll, so `record` must return that error: the whole
+    /// batch is then undone. (Savepoints would undo just the one recording, but copying
+    /// each page they touch cost 6 % of the writer's time.) Recording many polls at once writes each page of the date index once per
     /// batch rather than once per poll: the first poll of the 5000-feed benchmark spends
     /// most of its store time on that index.
     pub fn batch<T>(
@@ -480,6 +488,15 @@ impl Store {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         done
+    }
+
+    /// A transaction for one recording; `None` inside a [`Store::batch`], whose own
+    /// transaction holds the recording.
+    fn own_transaction(&self) -> rusqlite::Result<Option<Transaction<'_>>> {
+        if !self.conn.is_autocommit() {
+            return Ok(None);
+        }
+        Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map(Some)
     }
 
     /// The stored item `id` of `source`.
@@ -521,15 +538,16 @@ impl Store {
         now: DateTime<Utc>,
         article: Result<&str, &str>,
     ) -> anyhow::Result<()> {
-        let tx = self.conn.savepoint()?;
-        tx.execute(
+        let tx = self.own_transaction()?;
+        let conn = &self.conn;
+        conn.execute(
             "INSERT INTO full_text (url, fetched, content, error) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (url) DO UPDATE SET
                  fetched = excluded.fetched, content = excluded.content, error = excluded.error",
             params![wanted.link, now.timestamp(), article.ok(), article.err()],
         )?;
         if let Ok(content) = article {
-            let data: Option<String> = tx
+            let data: Option<String> = conn
                 .query_row(
                     "SELECT data FROM items WHERE source = ?1 AND id = ?2",
                     params![source, wanted.id],
@@ -540,13 +558,15 @@ impl Store {
                 let mut item: Item =
                     serde_json::from_str(&data).context("stored item is not valid JSON")?;
                 item.content = Some(content.to_string());
-                tx.execute(
+                conn.execute(
                     "UPDATE items SET data = ?3 WHERE source = ?1 AND id = ?2",
                     params![source, wanted.id, serde_json::to_string(&item)?],
                 )?;
             }
         }
-        tx.commit()?;
+        if let Some(tx) = tx {
+            tx.commit()?;
+        }
         Ok(())
     }
 
