@@ -134,6 +134,7 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
                         let fetched = Fetched {
                             result: Err(PollError::Internal(e.to_string())),
                             elapsed: Duration::ZERO,
+                            held: None,
                         };
                         (task_sources[&e.id()], fetched, SourceState::default())
                     }

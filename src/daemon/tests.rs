@@ -99,6 +99,7 @@ fn scripted(script: &[Answer], polls: Arc<Mutex<Vec<DateTime<Utc>>>>) -> FetchFn
             Some(Fetched {
                 result,
                 elapsed: Duration::ZERO,
+                held: None,
             })
         })
     })

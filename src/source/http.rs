@@ -379,11 +379,15 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// Caps on fetches in flight: `concurrency` in all, `per_host` to any one host.
+/// Caps on fetches in flight: `concurrency` in all, `per_host` to any one host; and on
+/// polls between the start of their fetch and their recording in the store: twice
+/// `concurrency`, so that what waits for the store stays bounded however far it falls
+/// behind.
 pub struct Limits {
     global: Arc<Semaphore>,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    unrecorded: Arc<Semaphore>,
 }
 
 /// Held while a fetch is in flight.
@@ -398,7 +402,19 @@ impl Limits {
             global: Arc::new(Semaphore::new(concurrency.max(1))),
             per_host: per_host.max(1),
             hosts: Mutex::new(HashMap::new()),
+            unrecorded: Arc::new(Semaphore::new(2 * concurrency.max(1))),
         }
+    }
+
+    /// Waits for room among the polls not yet recorded; the permit is held until the poll
+    /// is. Taken after a fetch slot, and a poll holding it never waits for another slot,
+    /// so the two cannot deadlock.
+    pub async fn unrecorded(&self) -> OwnedSemaphorePermit {
+        self.unrecorded
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the unrecorded semaphore is never closed")
     }
 
     /// Waits for a slot for `url` (per-host first, so a busy host does not hold global slots).
@@ -468,6 +484,28 @@ mod tests {
             .max()
             .unwrap();
         (most.load(Ordering::SeqCst), host_max)
+    }
+
+    #[tokio::test]
+    async fn polls_not_yet_recorded_are_capped_at_twice_the_concurrency() {
+        let limits = Limits::new(2, 1);
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(limits.unrecorded().await);
+        }
+        let wait = Duration::from_millis(50);
+        assert!(
+            tokio::time::timeout(wait, limits.unrecorded())
+                .await
+                .is_err(),
+            "a fifth poll waits"
+        );
+        held.pop();
+        assert!(
+            tokio::time::timeout(wait, limits.unrecorded())
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test(start_paused = true)]
