@@ -16,6 +16,7 @@
 //! A source that is due (or was never polled) polls now, once: missed slots never pile up,
 //! because the next slot is always counted from the last poll.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -43,7 +44,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// A source's schedule, resolved: its cron slots in its timezone, its interval and its jitter.
 #[derive(Clone, Debug)]
 pub struct Timing {
-    cron: croner::Cron,
+    cron: Arc<croner::Cron>,
     tz: Tz,
     /// The shortest gap between two slots (for jitter, back-off and the least gap between
     /// polls).

@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -774,7 +775,7 @@ pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
         .parse(text)
         .map(|cron| Schedule {
             text: text.to_string(),
-            cron,
+            cron: Arc::new(cron),
         })
         .map_err(|e| format!("{text:?} is not a valid cron expression: {e}"))
 }
