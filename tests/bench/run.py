@@ -10,14 +10,16 @@ a cache folder between runs), serves it on 127.0.0.1 with nginx, and times in on
   publish    `syndic publish`: publish the merged feed with nothing new
 
 Each row gives wall time, CPU time (user + system) and peak memory (the process's
-maximum resident set), and its ratio to the floor measured in the same run. Rows of
-syndic are followed by the time its stages took inside the program (`--timings`): busy
-time summed over the threads that did the work, so it can exceed wall time.
+maximum resident set, from GNU time), and its ratio to the floor measured in the same
+run. Rows of syndic are followed by the time its stages took inside the program
+(`--timings`): busy time summed over the threads that did the work, so it can exceed
+wall time.
 
 usage: python3 tests/bench/run.py [--n 1000 5000] [--repeat 3] [--cache DIR]
 
 Each figure is the median of --repeat runs. Traffic goes only to 127.0.0.1. Needs nginx
-(Debian package `nginx`), curl and a release build (`cargo build --release`, run here).
+(Debian package `nginx`), curl, GNU time (package `time`) and a release build (`cargo
+build --release`, run here).
 """
 
 import argparse
@@ -34,25 +36,37 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 KIT = REPO.parent / "shared" / "bench"
 BINARY = REPO / "target" / "release" / "syndic"
+GNU_TIME = "/usr/bin/time"
 
 TARGETS = {"first": 4.0, "all-304": 1.0, "publish": 0.3}
 MEMORY_TARGET_MB = 300
 
 
 def run(cmd, env=None):
-    """Runs cmd; returns (wall seconds, cpu seconds, peak KB, stderr text)."""
+    """Runs cmd; returns (wall seconds, cpu seconds, peak KB, stderr text).
+
+    Linux counts a child's peak memory (ru_maxrss) from at least its parent's peak at the
+    fork, so wait4 from this Python (itself over 20 MB) cannot see a smaller peak. GNU
+    time runs cmd as its own child and reports cmd's peak alone.
+    """
+    fd, peak_file = tempfile.mkstemp(prefix="syndic-bench-peak-")
+    os.close(fd)
     started = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+        [GNU_TIME, "-f", "%M", "-o", peak_file] + [str(c) for c in cmd],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
     stderr = proc.stderr.read()
     proc.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"{' '.join(map(str, cmd))} exited {code}:\n{stderr[-3000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, stderr
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    peak = Path(peak_file).read_text().strip().splitlines()
+    os.unlink(peak_file)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{stderr[-3000:]}")
+    # The last line: a first one says "Command exited with non-zero status" when it did.
+    return wall, usage.ru_utime + usage.ru_stime, int(peak[-1]), stderr
 
 
 def timings(stderr):
@@ -149,6 +163,8 @@ def main():
     for tool in ("nginx", "curl"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             sys.exit(f"{tool} not found (apt-get install {tool})")
+    if not Path(GNU_TIME).exists():
+        sys.exit(f"{GNU_TIME} not found (apt-get install time)")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
     args.cache.mkdir(parents=True, exist_ok=True)
     for n in args.n:
