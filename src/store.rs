@@ -352,33 +352,35 @@ impl Store {
                 }
                 Ok(row.flatten())
             };
-            let mut find = conn.prepare_cached(
-                "SELECT first_seen, hash, data FROM items WHERE source = ?1 AND id = ?2",
-            )?;
+            // The hash alone tells a re-listed item; its stored data is read only when the
+            // item changed.
+            let mut find =
+                conn.prepare_cached("SELECT rowid, hash FROM items WHERE source = ?1 AND id = ?2")?;
             let mut insert = conn.prepare_cached(
                 "INSERT INTO items (source, id, sort_date, first_seen, last_seen, hash, data)
                  VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
             )?;
-            let mut touch = conn
-                .prepare_cached("UPDATE items SET last_seen = ?3 WHERE source = ?1 AND id = ?2")?;
+            let mut touch =
+                conn.prepare_cached("UPDATE items SET last_seen = ?2 WHERE rowid = ?1")?;
+            let mut data = conn.prepare_cached("SELECT data FROM items WHERE rowid = ?1")?;
             let mut replace = conn.prepare_cached(
-                "UPDATE items SET sort_date = ?3, last_seen = ?4, hash = ?5, data = ?6
-                 WHERE source = ?1 AND id = ?2",
+                "UPDATE items SET sort_date = ?2, last_seen = ?3, hash = ?4, data = ?5
+                 WHERE rowid = ?1",
             )?;
             for item in items {
                 let hash = content_hash(item)?;
-                let stored: Option<(i64, Vec<u8>, String)> = find
-                    .query_row(params![source, item.id], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
+                let stored: Option<(i64, Vec<u8>)> = find
+                    .query_row(params![source, item.id], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 match stored {
                     None => {
-                        let mut item = item.clone();
-                        if let Some(content) = article(&item)? {
-                            item.content = Some(content);
-                        }
-                        let data = serde_json::to_string(&item)?;
+                        let data = match article(item)? {
+                            Some(content) => serde_json::to_string(&Item {
+                                content: Some(content),
+                                ..item.clone()
+                            })?,
+                            None => serde_json::to_string(item)?,
+                        };
                         insert.execute(params![
                             source,
                             item.id,
@@ -389,10 +391,11 @@ impl Store {
                         ])?;
                         changes.new += 1;
                     }
-                    Some((_, old_hash, _)) if old_hash == hash => {
-                        touch.execute(params![source, item.id, now])?;
+                    Some((row, old_hash)) if old_hash == hash => {
+                        touch.execute(params![row, now])?;
                     }
-                    Some((_, _, old_data)) => {
+                    Some((row, _)) => {
+                        let old_data: String = data.query_row([row], |r| r.get(0))?;
                         let old: Item = serde_json::from_str(&old_data)
                             .context("stored item is not valid JSON")?;
                         let mut item = item.clone();
@@ -404,8 +407,7 @@ impl Store {
                             item.content = Some(content);
                         }
                         replace.execute(params![
-                            source,
-                            item.id,
+                            row,
                             item.date().timestamp(),
                             now,
                             hash,
