@@ -106,7 +106,7 @@ async fn fetch_and_read(
     // in memory (released before reading it, a thousand fetched bodies queued for a few
     // parser threads: 161 MB instead of 57 for the 1000-feed corpus).
     let result = match fetched {
-        Ok(fetched) => read(source, fetched, now).await,
+        Ok(fetched) => read(source, fetched, validators.digest.as_deref(), now).await,
         Err(e) => Err(e.into()),
     };
     // Further pages in the same slot: a poll holding room among the unrecorded never
@@ -161,17 +161,23 @@ pub fn record(
         fresh_until: max_age.map(|age| answered + delta(age.min(cache_ceiling))),
         gone: false,
     };
+    let mut unchanged = None;
     match result {
         Ok(polled) => {
             // A 304 lists nothing; a document lists its items, with new validators unless it
             // was read only in part (then the next poll fetches it again instead of being
-            // told it has not changed).
+            // told it has not changed). The same document again lists nothing either, but
+            // its validators are kept.
             let (status, max_age, moved_to, listing) = match polled {
                 Polled::NotModified {
                     status,
                     max_age,
                     moved_to,
-                } => (status, max_age, moved_to, None),
+                    validators,
+                } => {
+                    unchanged = validators;
+                    (status, max_age, moved_to, None)
+                }
                 Polled::Items {
                     items,
                     status,
@@ -192,6 +198,7 @@ pub fn record(
             poll.fresh_until = history.fresh_until;
             poll.moved_to = moved_to.as_ref().map(Url::as_str);
             let mut error = None;
+            poll.validators = unchanged.as_ref();
             if let Some((items, validators, warning)) = &listing {
                 poll.items = Some(items);
                 poll.warning = warning.as_deref();

@@ -4,7 +4,7 @@
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Site, fixture, fixture_response, syndic_in};
+use crate::support::{Run, Site, fixture, fixture_response, syndic_in};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broken_config_exits_2_and_names_every_problem_with_its_line() {
@@ -343,12 +343,7 @@ async fn publish_rewrites_feeds_from_the_store_and_never_from_an_empty_one() {
 
     let once = site.syndic(&["once", "--timings"]).await;
     assert_eq!(once.code, 0, "{once:?}");
-    let timings = once
-        .stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("timings "))
-        .unwrap_or_else(|| panic!("no timings line: {}", once.stderr));
-    let timings: serde_json::Value = serde_json::from_str(timings).unwrap();
+    let timings = timings_of(&once);
     for stage in [
         "fetch",
         "parse",
@@ -377,4 +372,24 @@ async fn publish_rewrites_feeds_from_the_store_and_never_from_an_empty_one() {
     assert_eq!(site.read("all.rss"), rss);
     assert!(site.public("all.atom").exists());
     assert_eq!(server.received_requests().await.unwrap().len(), requests);
+
+    // The server sends no validators: the same bytes again are fetched, not parsed.
+    let again = site.syndic(&["once", "--timings"]).await;
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(timings_of(&again)["parse"].as_f64(), Some(0.0), "{again:?}");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        requests + 1
+    );
+    assert_eq!(site.read("all.rss"), rss);
+}
+
+/// The `--timings` line of a run.
+fn timings_of(run: &Run) -> serde_json::Value {
+    let line = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("timings "))
+        .unwrap_or_else(|| panic!("no timings line: {}", run.stderr));
+    serde_json::from_str(line).unwrap()
 }

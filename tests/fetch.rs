@@ -276,26 +276,27 @@ async fn validators_are_sent_on_every_hop_and_a_304_keeps_the_move_and_max_age()
 }
 
 #[tokio::test]
-async fn the_same_body_again_counts_as_not_modified() {
+async fn the_same_document_again_is_not_read_again() {
     let server = MockServer::start().await;
     // A server that sends no validators and ignores conditional requests.
     Mock::given(path("/feed"))
         .respond_with(fixture_response("alpha.rss").insert_header("cache-control", "max-age=60"))
         .mount(&server)
         .await;
-    let url = at(&server, "/feed");
-    let Fetched::Body(first) = fetch(&url).await.unwrap() else {
-        panic!("the first fetch has a body");
+    let source = feed("alpha", at(&server, "/feed"));
+    let first = poll(&fetcher(), &source, &Validators::default(), Utc::now()).await;
+    let Ok(Polled::Items { validators, .. }) = first else {
+        panic!("the first poll reads the feed: {first:?}");
     };
-    assert_eq!(
-        first.validators.digest.as_ref().map(Vec::len),
-        Some(32),
-        "a body comes with its SHA-256"
-    );
-    let again = fetcher().fetch(&url, &first.validators).await.unwrap();
-    let Fetched::NotModified {
-        status, max_age, ..
-    } = again
+    assert_eq!(validators.digest.as_ref().map(Vec::len), Some(32));
+
+    let again = poll(&fetcher(), &source, &validators, Utc::now()).await;
+    let Ok(Polled::NotModified {
+        status,
+        max_age,
+        validators: kept,
+        ..
+    }) = again
     else {
         panic!("the same bytes again are not read again: {again:?}");
     };
@@ -303,14 +304,62 @@ async fn the_same_body_again_counts_as_not_modified() {
         (status, max_age),
         (Some(200), Some(Duration::from_secs(60)))
     );
+    assert_eq!(kept, Some(validators.clone()), "its validators are kept");
 
-    // Other bytes are read.
+    // Another digest, or a source read otherwise (ids carry its name), reads it again.
     let stale = Validators {
         digest: Some(vec![0; 32]),
-        ..first.validators.clone()
+        ..validators.clone()
     };
-    let changed = fetcher().fetch(&url, &stale).await.unwrap();
-    assert!(matches!(changed, Fetched::Body(_)), "{changed:?}");
+    let changed = poll(&fetcher(), &source, &stale, Utc::now()).await;
+    assert!(matches!(changed, Ok(Polled::Items { .. })), "{changed:?}");
+    let renamed = feed("alpha2", at(&server, "/feed"));
+    let renamed = poll(&fetcher(), &renamed, &validators, Utc::now()).await;
+    assert!(matches!(renamed, Ok(Polled::Items { .. })), "{renamed:?}");
+}
+
+#[tokio::test]
+async fn a_web_page_that_walks_further_pages_keeps_no_digest() {
+    let server = MockServer::start().await;
+    Mock::given(path("/news"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            "<ul><li><a href='/a'>A story</a></li></ul><a class='next' href='/news2'>more</a>",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/news2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("<ul><li><a href='/b'>Another story</a></li></ul>"),
+        )
+        .mount(&server)
+        .await;
+    let config = Config::parse(
+        &format!(
+            "[[source]]\nname = 'w'\nurl = '{}'\n[source.html]\nitem = 'li'\nnext = 'a.next'\n",
+            at(&server, "/news")
+        ),
+        Path::new("syndic.toml"),
+    )
+    .unwrap();
+    let polled = poll(
+        &fetcher(),
+        &config.sources[0],
+        &Validators::default(),
+        Utc::now(),
+    )
+    .await;
+    let Ok(Polled::Items {
+        validators, items, ..
+    }) = polled
+    else {
+        panic!("the pages are read: {polled:?}");
+    };
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        validators.digest, None,
+        "the first page's bytes say nothing of the next"
+    );
 }
 
 #[tokio::test]

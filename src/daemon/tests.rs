@@ -82,6 +82,7 @@ fn scripted(script: &[Answer], polls: Arc<Mutex<Vec<DateTime<Utc>>>>) -> FetchFn
             status: Some(304),
             max_age,
             moved_to: None,
+            validators: None,
         };
         let failed = |status, retry_after| {
             Err(PollError::Fetch(FetchError::Status {

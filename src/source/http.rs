@@ -14,7 +14,6 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
-use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
@@ -26,8 +25,9 @@ use crate::config::Daemon;
 pub struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-    /// SHA-256 of the body: a server that sends neither validator (or ignores them) and
-    /// answers 200 with the same bytes gets the same answer as a 304, without parsing.
+    /// SHA-256 of the last document read whole, with what reading it depended on
+    /// ([`crate::source::read`]): a server that sends neither validator (or ignores them)
+    /// and answers 200 with the same bytes is treated as a 304, without parsing.
     pub digest: Option<Vec<u8>>,
 }
 
@@ -39,8 +39,7 @@ pub const MAX_REDIRECTS: usize = 10;
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Fetched {
-    /// 304, a file whose size and modification time are unchanged, or a body byte for
-    /// byte the one last read.
+    /// 304, or a file whose size and modification time are unchanged.
     NotModified {
         status: Option<u16>,
         /// The 304's `Cache-Control: max-age`, as for [`Body::max_age`].
@@ -136,29 +135,13 @@ impl Fetcher {
         })
     }
 
-    /// Fetches `url`, sending `validators` so an unchanged source answers 304. A body
-    /// that is byte for byte the one `validators` were issued with counts as a 304 too.
+    /// Fetches `url`, sending `validators` so an unchanged source answers 304.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
         let started = std::time::Instant::now();
         let fetched = match url.scheme() {
             "file" => self.fetch_file(url, validators).await,
             _ => self.fetch_http(url, validators).await,
         };
-        let fetched = fetched.map(|fetched| match fetched {
-            Fetched::Body(mut body) => {
-                let digest = Sha256::digest(&body.bytes).to_vec();
-                if validators.digest.as_ref() == Some(&digest) {
-                    return Fetched::NotModified {
-                        status: body.status,
-                        max_age: body.max_age,
-                        moved_to: body.moved_to,
-                    };
-                }
-                body.validators.digest = Some(digest);
-                Fetched::Body(body)
-            }
-            not_modified => not_modified,
-        });
         crate::stages::add(crate::stages::Stage::Fetch, started.elapsed());
         fetched
     }

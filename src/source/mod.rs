@@ -32,6 +32,7 @@ use crate::stages::{self, Stage};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::SourceConfig;
@@ -47,13 +48,17 @@ pub const MAX_ENTRIES: usize = 5000;
 /// A poll that succeeded.
 #[derive(Debug)]
 pub enum Polled {
-    /// The source has not changed since the validators were issued.
+    /// The source has not changed since the validators were issued: a 304, or the very
+    /// document read last time ([`Validators::digest`]).
     NotModified {
         status: Option<u16>,
         /// How long the server says its answer stays fresh ([`http::Body::max_age`]).
         max_age: Option<Duration>,
         /// Where the source has permanently moved ([`http::Body::moved_to`]).
         moved_to: Option<Url>,
+        /// The validators the unchanged document came with this time, to keep in place of
+        /// the stored ones; `None` for a 304.
+        validators: Option<Validators>,
     },
     /// The source's current items, normalised.
     Items {
@@ -114,7 +119,7 @@ pub async fn poll(
     now: DateTime<Utc>,
 ) -> Result<Polled, PollError> {
     let first = match fetcher.fetch(&source.url, validators).await {
-        Ok(fetched) => read(source, fetched, now).await,
+        Ok(fetched) => read(source, fetched, validators.digest.as_deref(), now).await,
         Err(e) => Err(e.into()),
     };
     more_pages(source, first, now, |url| async move {
@@ -168,11 +173,16 @@ where
             tracing::warn!(source = %source.name, next = %url, "The next page's link leaves the source's kind of URL; not followed.");
             break;
         }
+        // Further pages are read in the poll's own fetch slot, which is for its host only.
+        if url.host_str() != source.url.host_str() {
+            tracing::warn!(source = %source.name, next = %url, "The next page's link leads to another host; not followed.");
+            break;
+        }
         visited.push(url.clone());
         pages += 1;
         let read = match fetch(url.clone()).await {
             None => break,
-            Some(Ok(fetched)) => read(source, fetched, now).await,
+            Some(Ok(fetched)) => read(source, fetched, None, now).await,
             Some(Err(e)) => Err(e.into()),
         };
         match read {
@@ -215,9 +225,11 @@ where
 
 /// Turns what a fetch brought into items (the half of [`poll`] after the network), as a
 /// feed or, when `source` has `[source.html]`, as a web page. Does not follow `next`.
+/// A document whose digest is `last_digest` is not read again: it is [`Polled::NotModified`].
 pub async fn read(
     source: &SourceConfig,
     fetched: Fetched,
+    last_digest: Option<&[u8]>,
     now: DateTime<Utc>,
 ) -> Result<Polled, PollError> {
     let body = match fetched {
@@ -230,6 +242,7 @@ pub async fn read(
                 status,
                 max_age,
                 moved_to,
+                validators: None,
             });
         }
         Fetched::Body(body) => body,
@@ -237,8 +250,23 @@ pub async fn read(
     let name = source.name.clone();
     let html = source.html.clone();
     let zone = source.timezone;
+    let reading = reading(source);
+    let last_digest = last_digest.map(<[u8]>::to_vec);
     // Parsing is CPU work: keep it off the async workers.
     tokio::task::spawn_blocking(move || {
+        let digest = reading.map(|reading| digest(&reading, &body));
+        let validators = Validators {
+            digest,
+            ..body.validators
+        };
+        if validators.digest.is_some() && validators.digest == last_digest {
+            return Ok(Polled::NotModified {
+                status: body.status,
+                max_age: body.max_age,
+                moved_to: body.moved_to,
+                validators: Some(validators),
+            });
+        }
         let (mut document, listing) = stages::timed(Stage::Parse, || {
             Ok::<_, PollError>(match &html {
                 Some(html) => {
@@ -273,7 +301,7 @@ pub async fn read(
             }),
             format,
             status: body.status,
-            validators: body.validators,
+            validators,
             max_age: body.max_age,
             moved_to: body.moved_to,
             listing,
@@ -283,6 +311,38 @@ pub async fn read(
     .unwrap_or_else(|e| Err(PollError::Internal(e.to_string())))
 }
 
+/// What reading a document of `source` depends on besides its bytes, for [`digest`]:
+/// syndic's version and the source's name (part of ids), zone and page selectors. `None`
+/// for a web page that walks further pages, which the first page's bytes say nothing of.
+fn reading(source: &SourceConfig) -> Option<String> {
+    if source.html.as_ref().is_some_and(|h| h.next.is_some()) {
+        return None;
+    }
+    Some(format!(
+        "syndic {}\n{}\n{}\n{:?}",
+        env!("CARGO_PKG_VERSION"),
+        source.name,
+        source.timezone,
+        source.html
+    ))
+}
+
+/// SHA-256 of a document with everything its reading depends on: `reading`, the address
+/// it came from (the base of its links) and its Content-Type (its charset).
+fn digest(reading: &str, body: &http::Body) -> Vec<u8> {
+    let mut hash = Sha256::new();
+    for part in [
+        reading.as_bytes(),
+        body.url.as_str().as_bytes(),
+        body.content_type.as_deref().unwrap_or("").as_bytes(),
+        &body.bytes,
+    ] {
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part);
+    }
+    hash.finalize().to_vec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,14 +350,21 @@ mod tests {
     use std::path::Path;
 
     #[tokio::test]
-    async fn a_web_page_never_leads_to_a_local_file() {
+    async fn a_web_page_never_leads_to_a_local_file_or_another_host() {
+        for next in ["file:///etc/passwd", "https://elsewhere.example/page2"] {
+            assert_not_followed(next).await;
+        }
+    }
+
+    async fn assert_not_followed(next: &str) {
         let config = Config::parse(
             "[[source]]\nname = 'w'\nurl = 'https://news.example/'\n[source.html]\nitem = 'li'\nnext = 'a.next'\n",
             Path::new("syndic.toml"),
         )
         .unwrap();
         let source = &config.sources[0];
-        let page = "<ul><li><a href='/a'>A</a></li></ul><a class='next' href='file:///etc/passwd'>more</a>";
+        let page =
+            format!("<ul><li><a href='/a'>A</a></li></ul><a class='next' href='{next}'>more</a>");
         let body = http::Body {
             bytes: page.as_bytes().to_vec(),
             url: source.url.clone(),
@@ -307,7 +374,7 @@ mod tests {
             max_age: None,
             moved_to: None,
         };
-        let first = read(source, Fetched::Body(body), Utc::now()).await;
+        let first = read(source, Fetched::Body(body), None, Utc::now()).await;
         let mut asked = Vec::new();
         let polled = more_pages(source, first, Utc::now(), |url| {
             asked.push(url);
