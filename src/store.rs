@@ -500,6 +500,22 @@ impl Store {
         done
     }
 
+    /// Runs one recording inside a [`Store::batch`] so that its failure undoes it alone,
+    /// and the batch goes on.
+    pub fn isolated<T>(
+        &mut self,
+        record: impl FnOnce(&mut Store) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        self.conn.execute_batch("SAVEPOINT recording")?;
+        let done = record(self);
+        let end = match &done {
+            Ok(_) => "RELEASE recording",
+            Err(_) => "ROLLBACK TO recording; RELEASE recording",
+        };
+        self.conn.execute_batch(end)?;
+        done
+    }
+
     /// A transaction for one recording; `None` inside a [`Store::batch`], whose own
     /// transaction holds the recording.
     fn own_transaction(&self) -> rusqlite::Result<Option<Transaction<'_>>> {
@@ -830,6 +846,26 @@ mod tests {
             "no transaction is left open by a panic"
         );
         assert!(ids(&store).is_empty());
+
+        // Inside a batch, an isolated recording that fails undoes itself alone.
+        let kept = store
+            .batch(|store| {
+                let failed = store.isolated(|store| -> anyhow::Result<()> {
+                    store.record_poll("s", &poll(1, Some(&a), None))?;
+                    anyhow::bail!("the disk is full")
+                });
+                let other = [item("o", Some(1), 1)];
+                store.isolated(|store| store.record_poll("t", &poll(1, Some(&other), None)))?;
+                Ok(failed.is_err())
+            })
+            .unwrap();
+        assert!(kept);
+        assert!(ids(&store).is_empty(), "the failed recording left nothing");
+        assert_eq!(
+            store.source_state("t").unwrap().items,
+            1,
+            "the other was kept"
+        );
 
         let b = [item("b", Some(2), 2)];
         store

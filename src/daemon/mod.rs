@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -30,7 +31,8 @@ use tracing::{error, info, warn};
 
 use crate::cmd::{EXIT_FAILED, EXIT_OK};
 use crate::config::{Config, Daemon as Settings, SourceConfig};
-use crate::schedule::Clock;
+use crate::harvest::{self, Fetched, Outcome};
+use crate::schedule::{Clock, History};
 use crate::source::http::{Fetcher, Limits};
 use crate::store::Store;
 use health::{Health, Notifier};
@@ -50,6 +52,17 @@ pub(crate) struct Shared {
     notifier: Notifier,
     /// Every source task and background article fetch, to wait for them all at shutdown.
     pub(crate) tracker: TaskTracker,
+    /// Polls waiting to be recorded ([`Shared::record`]).
+    unrecorded: Mutex<Vec<Unrecorded>>,
+}
+
+/// A poll waiting to be recorded, and where its outcome goes.
+struct Unrecorded {
+    source: SourceConfig,
+    fetched: Fetched,
+    now: DateTime<Utc>,
+    before: History,
+    reply: oneshot::Sender<anyhow::Result<Outcome>>,
 }
 
 impl Shared {
@@ -68,6 +81,7 @@ impl Shared {
             hard_stop: CancellationToken::new(),
             notifier: Notifier::from_env(),
             tracker: TaskTracker::new(),
+            unrecorded: Mutex::default(),
         })
     }
 
@@ -97,6 +111,86 @@ impl Shared {
         })
         .await
         .context("store task failed")?
+    }
+
+    /// Records a poll ([`harvest::record`]), in one transaction with the other polls that
+    /// are waiting for the store by then: whoever gets the store records every poll
+    /// queued. Polls that finish together (all of them at start-up) then share commits, as
+    /// in `syndic once`; a poll that fails to record fails alone.
+    pub(crate) async fn record(
+        self: &Arc<Self>,
+        source: SourceConfig,
+        fetched: Fetched,
+        now: DateTime<Utc>,
+        before: History,
+    ) -> anyhow::Result<Outcome> {
+        let (reply, outcome) = oneshot::channel();
+        self.unrecorded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Unrecorded {
+                source,
+                fetched,
+                now,
+                before,
+                reply,
+            });
+        let shared = self.clone();
+        tokio::task::spawn_blocking(move || shared.record_queued())
+            .await
+            .context("store task failed")?;
+        outcome.await.context("store task failed")?
+    }
+
+    /// Records every queued poll in one transaction, each in a savepoint of its own.
+    fn record_queued(&self) {
+        let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let queued = std::mem::take(
+            &mut *self
+                .unrecorded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        if queued.is_empty() {
+            return; // Recorded by whoever had the store before.
+        }
+        let Some(store) = store.as_mut() else {
+            for poll in queued {
+                let _ = poll.reply.send(Err(anyhow::anyhow!("the store is closed")));
+            }
+            return;
+        };
+        let ceiling = self.config().daemon.cache_ceiling;
+        let mut replies = Vec::with_capacity(queued.len());
+        let recorded = store.batch(|store| {
+            let mut outcomes = Vec::with_capacity(queued.len());
+            for poll in queued {
+                replies.push(poll.reply);
+                outcomes.push(store.isolated(|store| {
+                    harvest::record(
+                        store,
+                        &poll.source,
+                        poll.fetched,
+                        poll.now,
+                        &poll.before,
+                        ceiling,
+                    )
+                }));
+            }
+            Ok(outcomes)
+        });
+        match recorded {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(e) => {
+                for reply in replies {
+                    let _ = reply.send(Err(anyhow::anyhow!("{e:#}")));
+                }
+            }
+        }
     }
 
     pub(crate) fn health(&self) -> MutexGuard<'_, Health> {

@@ -210,10 +210,8 @@ async fn poll_once(
         return None;
     };
     let elapsed = fetched.elapsed;
-    let (task_source, before) = (source.clone(), history.clone());
-    let ceiling = shared.config().daemon.cache_ceiling;
     let recorded = shared
-        .with_store(move |s| harvest::record(s, &task_source, fetched, now, &before, ceiling))
+        .record(source.clone(), fetched, now, history.clone())
         .await;
     match recorded {
         Ok(outcome) => Some(outcome),
