@@ -475,10 +475,11 @@ impl Store {
     /// Runs `record` with every recording it makes in one transaction: committed when it
     /// returns `Ok`, rolled back when it returns `Err` or panics. A recording that fails
     /// inside it may have written part of its poll, so `record` must return that error:
-    /// the whole batch is then undone. (Savepoints would undo just the one recording, but
-    /// copying each page they touch cost 6 % of the writer's time.) Recording many polls
-    /// at once writes each page of the date index once per batch rather than once per
-    /// poll: the first poll of the 5000-feed benchmark spent most of its store time there.
+    /// the whole batch is then undone. (A savepoint, [`Store::isolated`], undoes just the
+    /// one recording, but copies each page it first touches: 6 % of `once`'s store time.)
+    /// Recording many polls at once writes each page of the date index once per batch
+    /// rather than once per poll: the first poll of the 5000-feed benchmark spent most of
+    /// its store time there.
     pub fn batch<T>(
         &mut self,
         record: impl FnOnce(&mut Store) -> anyhow::Result<T>,
@@ -508,12 +509,24 @@ impl Store {
     ) -> anyhow::Result<T> {
         self.conn.execute_batch("SAVEPOINT recording")?;
         let done = record(self);
-        let end = match &done {
-            Ok(_) => "RELEASE recording",
-            Err(_) => "ROLLBACK TO recording; RELEASE recording",
-        };
-        self.conn.execute_batch(end)?;
+        // SQLite itself undoes the whole transaction on some errors (a full disk, an I/O
+        // error): then there is no savepoint left, and [`Store::in_batch`] says so.
+        if !self.conn.is_autocommit() {
+            let end = match &done {
+                Ok(_) => "RELEASE recording",
+                Err(_) => "ROLLBACK TO recording; RELEASE recording",
+            };
+            let ended = self.conn.execute_batch(end);
+            if let (Ok(_), Err(e)) = (&done, ended) {
+                return Err(e.into());
+            }
+        }
         done
+    }
+
+    /// Whether a [`Store::batch`] is still open: false once SQLite has undone it.
+    pub fn in_batch(&self) -> bool {
+        !self.conn.is_autocommit()
     }
 
     /// A transaction for one recording; `None` inside a [`Store::batch`], whose own
@@ -649,6 +662,15 @@ impl Store {
     ) -> anyhow::Result<()> {
         let names = serde_json::to_string(sources)?;
         let since = since.map_or(i64::MIN, |d| d.timestamp());
+        // One snapshot for the count, the sorted keys and the reads after them, even with
+        // another process writing.
+        let _snapshot = match self.conn.is_autocommit() {
+            true => Some(Transaction::new_unchecked(
+                &self.conn,
+                TransactionBehavior::Deferred,
+            )?),
+            false => None,
+        };
         let held: i64 = self
             .conn
             .prepare_cached(COUNT_SQL)?
@@ -866,6 +888,22 @@ mod tests {
             1,
             "the other was kept"
         );
+
+        // When SQLite itself undoes the transaction (a full disk), the recording's own
+        // error is kept and the batch is known to be over.
+        let undone: anyhow::Result<()> = store.batch(|store| {
+            let failed = store.isolated(|store| -> anyhow::Result<()> {
+                store.record_poll("s", &poll(1, Some(&a), None))?;
+                store.conn.execute_batch("ROLLBACK")?;
+                anyhow::bail!("the disk is full")
+            });
+            assert_eq!(failed.unwrap_err().to_string(), "the disk is full");
+            assert!(!store.in_batch());
+            anyhow::bail!("the batch is over")
+        });
+        assert!(undone.is_err());
+        assert!(store.conn.is_autocommit());
+        assert!(ids(&store).is_empty());
 
         let b = [item("b", Some(2), 2)];
         store

@@ -15,7 +15,9 @@ mod reload;
 mod task;
 mod watch;
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
@@ -54,6 +56,15 @@ pub(crate) struct Shared {
     pub(crate) tracker: TaskTracker,
     /// Polls waiting to be recorded ([`Shared::record`]).
     unrecorded: Mutex<Vec<Unrecorded>>,
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(panicked: &(dyn Any + Send)) -> &str {
+    panicked
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panicked.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
 }
 
 /// A poll waiting to be recorded, and where its outcome goes.
@@ -136,9 +147,11 @@ impl Shared {
                 reply,
             });
         let shared = self.clone();
-        tokio::task::spawn_blocking(move || shared.record_queued())
-            .await
-            .context("store task failed")?;
+        if let Err(e) = tokio::task::spawn_blocking(move || shared.record_queued()).await {
+            // Another poll's recording panicked there; this one may have been recorded by
+            // then, and its outcome says.
+            error!(error = %e, "Recording polls failed inside syndic.");
+        }
         outcome.await.context("store task failed")?
     }
 
@@ -161,21 +174,36 @@ impl Shared {
             return;
         };
         let ceiling = self.config().daemon.cache_ceiling;
-        let mut replies = Vec::with_capacity(queued.len());
+        let (replies, polls): (Vec<_>, Vec<_>) = queued
+            .into_iter()
+            .map(|poll| {
+                (
+                    poll.reply,
+                    (poll.source, poll.fetched, poll.now, poll.before),
+                )
+            })
+            .unzip();
         let recorded = store.batch(|store| {
-            let mut outcomes = Vec::with_capacity(queued.len());
-            for poll in queued {
-                replies.push(poll.reply);
-                outcomes.push(store.isolated(|store| {
-                    harvest::record(
-                        store,
-                        &poll.source,
-                        poll.fetched,
-                        poll.now,
-                        &poll.before,
-                        ceiling,
-                    )
-                }));
+            let mut outcomes = Vec::with_capacity(polls.len());
+            for (source, fetched, now, before) in polls {
+                let outcome = store.isolated(|store| {
+                    // A bug in one poll's recording fails that poll alone.
+                    panic::catch_unwind(AssertUnwindSafe(|| {
+                        harvest::record(store, &source, fetched, now, &before, ceiling)
+                    }))
+                    .unwrap_or_else(|panicked| {
+                        Err(anyhow::anyhow!(
+                            "recording the poll panicked: {}",
+                            panic_message(&*panicked)
+                        ))
+                    })
+                });
+                if !store.in_batch() {
+                    // SQLite undid the whole transaction: every poll in it fails.
+                    let cause = outcome.err().map(|e| format!("{e:#}")).unwrap_or_default();
+                    anyhow::bail!("the store undid its transaction: {cause}");
+                }
+                outcomes.push(outcome);
             }
             Ok(outcomes)
         });
