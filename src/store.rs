@@ -251,7 +251,7 @@ impl Store {
     /// The stored state of `source` (default when it was never polled).
     pub fn source_state(&self, source: &str) -> anyhow::Result<SourceState> {
         Ok(self
-            .states(Some(source))?
+            .states(Some(source), true)?
             .into_iter()
             .next()
             .unwrap_or_else(|| SourceState {
@@ -287,17 +287,26 @@ impl Store {
 
     /// Every source the store knows, by name.
     pub fn source_states(&self) -> anyhow::Result<Vec<SourceState>> {
-        self.states(None)
+        self.states(None, true)
     }
 
-    fn states(&self, only: Option<&str>) -> anyhow::Result<Vec<SourceState>> {
+    /// [`Store::source_states`] without counting each source's items (`items` is 0): what
+    /// polling needs. Counting read the whole (source, id) key, 36 ms at 232,000 items, at
+    /// the start of every `syndic once`.
+    pub fn source_states_uncounted(&self) -> anyhow::Result<Vec<SourceState>> {
+        self.states(None, false)
+    }
+
+    fn states(&self, only: Option<&str>, count: bool) -> anyhow::Result<Vec<SourceState>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, etag, last_modified, last_fetch, last_success, last_status, last_error,
-                    failures, (SELECT count(*) FROM items WHERE items.source = sources.name),
+                    failures,
+                    CASE WHEN ?2 THEN (SELECT count(*) FROM items WHERE items.source = sources.name)
+                         ELSE 0 END,
                     retry_at, fresh_until, gone_url, moved_to, url, digest
              FROM sources WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
         )?;
-        let rows = stmt.query_map(params![only], |r| {
+        let rows = stmt.query_map(params![only, count], |r| {
             Ok(SourceState {
                 name: r.get(0)?,
                 validators: Validators {
@@ -1127,6 +1136,15 @@ mod tests {
         assert_eq!(state.validators, validators);
         assert_eq!(state.items, 1);
         assert_eq!(state.last_success, Some(at(1)));
+        // What polling reads: the same state, items not counted.
+        let uncounted = store.source_states_uncounted().unwrap().remove(0);
+        assert_eq!(
+            uncounted,
+            SourceState {
+                items: 0,
+                ..state.clone()
+            }
+        );
 
         // A 304 keeps the validators and items and clears the error.
         store.record_poll("s", &poll(4, None, None)).unwrap();

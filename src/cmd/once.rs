@@ -79,7 +79,7 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
         config.daemon.per_host,
     ));
     let mut states: HashMap<String, SourceState> = store
-        .source_states()?
+        .source_states_uncounted()?
         .into_iter()
         .map(|s| (s.name.clone(), s))
         .collect();
