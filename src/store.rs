@@ -87,6 +87,10 @@ const MIGRATIONS: &[&str] = &[
     -- SHA-256 of the last body read whole: the same bytes again are not read again.
     ALTER TABLE sources ADD COLUMN digest BLOB;
 ",
+    "
+    -- When retention last ran for the source (unix seconds).
+    ALTER TABLE sources ADD COLUMN pruned INTEGER;
+",
 ];
 
 pub struct Store {
@@ -460,8 +464,16 @@ impl Store {
         // many 304s came since (their items' last_seen is the source's last_listed). A 304
         // changes no listing, so what it could remove waits for the next listing: reading
         // every source's newest items on each 304 was half of a poll of 5000 sources that
-        // all answered 304.
-        if poll.items.is_some() {
+        // all answered 304. It reads every row of the source, so it runs at most once per
+        // tenth of `retain` (at most a day): polling 5000 sources into a store of 695,000
+        // items spent 2.8 s of its 6.2 s of store time on it.
+        let every = prune_every(poll.retain);
+        let pruned: Option<i64> = conn
+            .prepare_cached("SELECT pruned FROM sources WHERE name = ?1")?
+            .query_row([source], |r| r.get(0))?;
+        if poll.items.is_some() && pruned.is_none_or(|at| at <= now - every) {
+            conn.prepare_cached("UPDATE sources SET pruned = ?2 WHERE name = ?1")?
+                .execute(params![source, now])?;
             changes.removed = conn
                 .prepare_cached(
                     "DELETE FROM items WHERE source = ?1 AND last_seen < ?2
@@ -753,6 +765,13 @@ fn content_hash(item: &Item) -> anyhow::Result<Vec<u8>> {
     Ok(Sha256::digest(serde_json::to_vec(&fields)?).to_vec())
 }
 
+/// How often retention runs for a source, in seconds: a tenth of `retain`, at most a day,
+/// at least a minute. An item unlisted for `retain` goes at a listing within that much
+/// longer.
+fn prune_every(retain: Duration) -> i64 {
+    (retain.as_secs() / 10).clamp(60, 86_400) as i64
+}
+
 /// Unix seconds, rounded up: a "not before" time stored must not come early.
 fn ceil_seconds(t: DateTime<Utc>) -> i64 {
     t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
@@ -1019,6 +1038,33 @@ mod tests {
         let changes = store.record_poll("s", &poll(20, Some(&[]), None)).unwrap();
         assert_eq!(changes.removed, 1);
         assert_eq!(ids(&store), ["old3", "old2"]);
+    }
+
+    #[test]
+    fn retention_runs_at_most_once_a_tenth_of_retain() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let all: Vec<Item> = (1..=5)
+            .map(|d| item(&format!("i{d}"), Some(d), 1))
+            .collect();
+        store.record_poll("s", &poll(1, Some(&all), None)).unwrap();
+        let newest = [item("i5", Some(5), 5)];
+        // Retention runs, with nothing old enough yet (retain is 10 days).
+        let changes = store
+            .record_poll("s", &poll(11, Some(&newest), None))
+            .unwrap();
+        assert_eq!(changes.removed, 0);
+        // Two hours later i1..i3 have aged out, but retention ran less than a day ago.
+        let mut later = poll(11, Some(&newest), None);
+        later.now += chrono::Duration::hours(2);
+        assert_eq!(store.record_poll("s", &later).unwrap().removed, 0);
+        assert_eq!(ids(&store).len(), 5);
+        // A day after it last ran, it runs again; the newest two stay.
+        let changes = store
+            .record_poll("s", &poll(12, Some(&newest), None))
+            .unwrap();
+        assert_eq!(changes.removed, 3);
+        assert_eq!(ids(&store), ["i5", "i4"]);
     }
 
     #[test]
