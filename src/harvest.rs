@@ -161,23 +161,19 @@ pub fn record(
         fresh_until: max_age.map(|age| answered + delta(age.min(cache_ceiling))),
         gone: false,
     };
-    let mut unchanged = None;
     match result {
         Ok(polled) => {
             // A 304 lists nothing; a document lists its items, with new validators unless it
             // was read only in part (then the next poll fetches it again instead of being
             // told it has not changed). The same document again lists nothing either, but
             // its validators are kept.
-            let (status, max_age, moved_to, listing) = match polled {
+            let (status, max_age, moved_to, unchanged, listing) = match polled {
                 Polled::NotModified {
                     status,
                     max_age,
                     moved_to,
                     validators,
-                } => {
-                    unchanged = validators;
-                    (status, max_age, moved_to, None)
-                }
+                } => (status, max_age, moved_to, validators, None),
                 Polled::Items {
                     items,
                     status,
@@ -190,6 +186,7 @@ pub fn record(
                     status,
                     max_age,
                     moved_to,
+                    None,
                     Some((items, validators, warning)),
                 ),
             };
