@@ -25,6 +25,7 @@ pub mod http;
 pub mod humandate;
 pub mod json;
 pub mod normalise;
+mod simple_html;
 pub mod text;
 pub mod xml;
 

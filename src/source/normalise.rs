@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::feed::{Document, Entry};
+use super::simple_html::{self, Policy};
 use super::text;
 use crate::model::{Enclosure, Item, Person};
 
@@ -272,10 +273,11 @@ pub fn sanitise(html: &str, base: Option<&Url>) -> Option<String> {
     Cleaner::default().clean(html, base)
 }
 
-/// ammonia, configured once per base URL (entries of a feed nearly always share one).
+/// ammonia, configured once per base URL (entries of a feed nearly always share one),
+/// with the fast path of [`simple_html`] in front of it.
 #[derive(Default)]
 struct Cleaner {
-    current: Option<(Option<Url>, Builder<'static>)>,
+    current: Option<(Option<Url>, Builder<'static>, Option<Policy>)>,
 }
 
 impl Cleaner {
@@ -283,18 +285,32 @@ impl Cleaner {
         if self
             .current
             .as_ref()
-            .is_none_or(|(b, _)| b.as_ref() != base)
+            .is_none_or(|(b, _, _)| b.as_ref() != base)
         {
-            self.current = Some((base.cloned(), sanitiser(base)));
+            let builder = sanitiser(base);
+            let policy = Policy::new(&builder);
+            self.current = Some((base.cloned(), builder, policy));
         }
-        let (_, builder) = self.current.as_ref()?;
+        let (_, builder, policy) = self.current.as_ref()?;
         if too_deep(html) {
             // html5ever slows down quadratically with nesting depth; no real story nests
             // this deep, so a hostile one is kept as plain text.
             let plain = text::escape_html(&text::html_to_text(html)).into_owned();
             return (!plain.is_empty()).then(|| format!("<p>{plain}</p>"));
         }
-        let cleaned = builder.clean(&text::strip_forbidden(html)).to_string();
+        let html = text::strip_forbidden(html);
+        let fast = policy
+            .as_ref()
+            .and_then(|p| simple_html::clean(&html, p, base));
+        #[cfg(debug_assertions)]
+        if let Some(fast) = &fast {
+            let slow = builder.clean(&html).to_string();
+            assert_eq!(
+                fast, &slow,
+                "the fast path differs from ammonia on {html:?}"
+            );
+        }
+        let cleaned = fast.unwrap_or_else(|| builder.clean(&html).to_string());
         let cleaned = text::strip_forbidden(cleaned.trim());
         let cleaned = text::repair_mojibake(&cleaned).into_owned();
         (!cleaned.is_empty()).then_some(cleaned)
@@ -485,6 +501,12 @@ const FOREIGN_DROPPED: [&str; 16] = [
 /// Put before every kept `id` (only gradients keep one, for `fill="url(#…)"`), so that an
 /// item cannot clobber the ids, or the window globals, of the page that shows it.
 const ID_PREFIX: &str = "syndic-";
+
+/// ammonia as syndic configures it, for the fast path's tests.
+#[cfg(test)]
+pub(super) fn sanitiser_for_tests(base: Option<&Url>) -> Builder<'static> {
+    sanitiser(base)
+}
 
 fn sanitiser(base: Option<&Url>) -> Builder<'static> {
     let mut b = Builder::default();
