@@ -455,22 +455,40 @@ fn url_checked<'v>(
 /// Escapes as html5ever's serialiser does: `&`, `<`, `>` and no-break spaces, and `"` in an
 /// attribute.
 fn push_escaped(out: &mut String, text: &str, attribute: bool) {
-    let mut rest = text;
-    while let Some(at) =
-        rest.find(|c| matches!(c, '&' | '<' | '>' | '\u{A0}') || (attribute && c == '"'))
-    {
-        out.push_str(&rest[..at]);
-        let c = rest[at..].chars().next().unwrap_or_default();
-        out.push_str(match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            _ => "&nbsp;",
-        });
-        rest = &rest[at + c.len_utf8()..];
+    let b = text.as_bytes();
+    // The next byte to escape from `at`: `<`, `>` or `"` first, then `&` or the no-break
+    // space's lead byte before it, as html5ever's serialiser looks, so each byte is read
+    // about twice whatever the text holds.
+    let next = |at: usize| {
+        let stop = if attribute {
+            memchr::memchr3(b'"', b'<', b'>', &b[at..])
+        } else {
+            memchr::memchr2(b'<', b'>', &b[at..])
+        }
+        .map_or(b.len(), |n| at + n);
+        memchr::memchr2(b'&', 0xC2, &b[at..stop]).map_or(stop, |n| at + n)
+    };
+    let mut from = 0;
+    let mut at = next(0);
+    while at < b.len() {
+        let (escaped, len) = match b[at] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            // U+00A0 is C2 A0; other characters starting with C2 stay as they are.
+            _ if b.get(at + 1) == Some(&0xA0) => ("&nbsp;", 2),
+            _ => {
+                at = next(at + 1);
+                continue;
+            }
+        };
+        out.push_str(&text[from..at]);
+        out.push_str(escaped);
+        from = at + len;
+        at = next(from);
     }
-    out.push_str(rest);
+    out.push_str(&text[from..]);
 }
 
 #[cfg(test)]

@@ -478,8 +478,15 @@ fn cp1252_byte(c: char) -> Option<u8> {
 /// (a lead byte 0xC2–0xF4 and its continuation bytes) is replaced, so text that merely
 /// has accented letters ("Café", "naïve") is left alone.
 pub fn repair_mojibake(s: &str) -> Cow<'_, str> {
-    // Every lead byte misread is a character from Â to ô, all of which UTF-8 starts with 0xC3.
-    if memchr::memchr(0xC3, s.as_bytes()).is_none() {
+    // Every lead byte misread is a character from Â to ô, all of which UTF-8 starts with
+    // 0xC3, and the character after it stands for a byte 0x80–0xBF in windows-1252: U+0080
+    // to U+00BF or one of its punctuation marks and letters, which UTF-8 starts with 0xC2,
+    // 0xC5, 0xC6, 0xCB or 0xE2. Text with accents but no such pair ("Café", "naïve") is
+    // passed over without decoding it.
+    let b = s.as_bytes();
+    if !memchr::memchr_iter(0xC3, b)
+        .any(|i| matches!(b.get(i + 2), Some(0xC2 | 0xC5 | 0xC6 | 0xCB | 0xE2)))
+    {
         return Cow::Borrowed(s);
     }
     let chars: Vec<char> = s.chars().collect();
