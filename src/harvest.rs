@@ -18,7 +18,7 @@ use crate::schedule::{History, MAX_RETRY_AFTER, delta};
 use crate::source::http::{Fetcher, Limits, Validators};
 use crate::source::{PollError, Polled, more_pages, read};
 use crate::stages::{Stage, Timer};
-use crate::store::{Changes, Failure, Poll, Store, Wanted};
+use crate::store::{Changes, Encoded, Failure, Poll, Store, Wanted, encode};
 
 /// What a poll did.
 #[derive(Debug)]
@@ -44,6 +44,8 @@ pub struct Outcome {
 #[derive(Debug)]
 pub struct Fetched {
     pub result: Result<Polled, PollError>,
+    /// The items' encodings for the store ([`Poll::encoded`]); empty when there are none.
+    pub encoded: Vec<Encoded>,
     pub elapsed: Duration,
     /// Room among the polls not yet recorded ([`Limits::unrecorded`]), given back when
     /// [`record`] is done with the poll.
@@ -80,24 +82,26 @@ pub async fn fetch(
     };
     // Boxed: the fetching and reading are most of the future's size, and only polls with
     // a slot need them (5000 queued polls took 26 MB unboxed).
-    let result = Box::pin(fetch_and_read(fetcher, source, validators, now, abandon)).await?;
+    let (result, encoded) =
+        Box::pin(fetch_and_read(fetcher, source, validators, now, abandon)).await?;
     drop(permit);
     Some(Fetched {
         result,
+        encoded,
         elapsed: began.elapsed(),
         held: Some(held),
     })
 }
 
-/// The fetching and reading of [`fetch`], once it has a slot; `None` when `abandon` fires
-/// before the bytes are in.
+/// The fetching and reading of [`fetch`], once it has a slot, and the encoding of the items
+/// for the store; `None` when `abandon` fires before the bytes are in.
 async fn fetch_and_read(
     fetcher: &Fetcher,
     source: &SourceConfig,
     validators: &Validators,
     now: DateTime<Utc>,
     abandon: &CancellationToken,
-) -> Option<Result<Polled, PollError>> {
+) -> Option<(Result<Polled, PollError>, Vec<Encoded>)> {
     let fetched = tokio::select! {
         fetched = fetcher.fetch(&source.url, validators) => fetched,
         () = abandon.cancelled() => return None,
@@ -119,7 +123,29 @@ async fn fetch_and_read(
         }
     })
     .await;
-    Some(result)
+    Some(encoded(result).await)
+}
+
+/// `result` with its items' encodings, made on a blocking thread: the store has one writer,
+/// and a first poll's writer had spent two fifths of its time on this. No encodings (the
+/// store makes them itself) when encoding fails.
+async fn encoded(result: Result<Polled, PollError>) -> (Result<Polled, PollError>, Vec<Encoded>) {
+    if !matches!(&result, Ok(Polled::Items { items, .. }) if !items.is_empty()) {
+        return (result, Vec::new());
+    }
+    let encoding = tokio::task::spawn_blocking(move || {
+        let _timer = Timer::start(Stage::Store);
+        let encoded = match &result {
+            Ok(Polled::Items { items, .. }) => items.iter().map(encode).collect(),
+            _ => Ok(Vec::new()),
+        };
+        (result, encoded.unwrap_or_default())
+    });
+    match encoding.await {
+        Ok(done) => done,
+        // The result went with the panic: the poll fails as a panicking read would.
+        Err(e) => (Err(PollError::Internal(e.to_string())), Vec::new()),
+    }
 }
 
 /// Writes one poll's outcome to the store. `now` is when the poll began; `before` is the
@@ -136,6 +162,7 @@ pub fn record(
     let _timer = Timer::start(Stage::Store);
     let Fetched {
         result,
+        encoded,
         elapsed,
         held: _held,
     } = fetched;
@@ -145,6 +172,7 @@ pub fn record(
         url: source.url.as_str(),
         now,
         items: None,
+        encoded: None,
         status: None,
         validators: None,
         retain: source.retain,
@@ -198,6 +226,7 @@ pub fn record(
             poll.validators = unchanged.as_ref();
             if let Some((items, validators, warning)) = &listing {
                 poll.items = Some(items);
+                poll.encoded = Some(&encoded);
                 poll.warning = warning.as_deref();
                 poll.validators = warning.is_none().then_some(validators);
                 error = warning.clone();

@@ -133,6 +133,7 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
                     Err(e) => {
                         let fetched = Fetched {
                             result: Err(PollError::Internal(e.to_string())),
+                            encoded: Vec::new(),
                             elapsed: Duration::ZERO,
                             held: None,
                         };

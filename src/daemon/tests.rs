@@ -99,6 +99,7 @@ fn scripted(script: &[Answer], polls: Arc<Mutex<Vec<DateTime<Utc>>>>) -> FetchFn
         Box::pin(async move {
             Some(Fetched {
                 result,
+                encoded: Vec::new(),
                 elapsed: Duration::ZERO,
                 held: None,
             })
