@@ -299,9 +299,7 @@ impl Cleaner {
             return (!plain.is_empty()).then(|| format!("<p>{plain}</p>"));
         }
         let html = text::strip_forbidden(html);
-        let fast = policy
-            .as_ref()
-            .and_then(|p| simple_html::clean(&html, p, base));
+        let fast = policy.as_ref().and_then(|p| simple_html::clean(&html, p));
         #[cfg(debug_assertions)]
         if let Some(fast) = &fast {
             let slow = builder.clean(&html).to_string();

@@ -97,17 +97,23 @@ const MAX_OPEN: usize = 256;
 pub struct Policy {
     tags: HashMap<&'static str, (Kind, HashSet<&'static str>)>,
     schemes: HashSet<&'static str>,
+    /// What relative URLs are joined to; `None`: they are dropped.
+    base: Option<Url>,
 }
 
 impl Policy {
     /// The policy of `builder`; `None` when it uses a feature the fast path does not mirror
-    /// (attribute prefixes, allowed classes, attributes it sets). The builder's attribute
-    /// filter cannot be read back: syndic's rewrites only `fill` and `stroke`, which no
-    /// element of [`TAGS`] keeps, and an element that would keep them is left out here.
+    /// (attribute prefixes, allowed classes, attributes it sets or adds, comments kept,
+    /// relative URLs other than joined to a base or dropped). Two settings cannot be read
+    /// back. The attribute filter: syndic's rewrites only `fill` and `stroke`, and an
+    /// element that keeps either is left out here. Style filtering: syndic sets none, and
+    /// an element that keeps `style` is left out too.
     pub fn new(builder: &Builder<'static>) -> Option<Policy> {
         if builder.clone_generic_attribute_prefixes().is_some()
             || !builder.clone_allowed_classes().is_empty()
             || !builder.clone_set_tag_attribute_values().is_empty()
+            || builder.get_link_rel().is_some()
+            || !builder.will_strip_comments()
             || !(builder.is_url_relative_deny() || builder.is_url_relative_rewrite_with_base())
         {
             return None;
@@ -124,8 +130,8 @@ impl Policy {
             }
             let mut attrs: HashSet<&'static str> = generic.clone();
             attrs.extend(per_tag.get(tag).into_iter().flatten().copied());
-            // `id` is prefixed, `fill` and `stroke` filtered, `rel` added: not mirrored.
-            if ["id", "fill", "stroke", "rel"]
+            // `id` is prefixed, `fill` and `stroke` filtered, `style` perhaps: not mirrored.
+            if ["id", "fill", "stroke", "style"]
                 .iter()
                 .any(|a| attrs.contains(a))
             {
@@ -136,15 +142,18 @@ impl Policy {
         Some(Policy {
             tags,
             schemes: builder.clone_url_schemes(),
+            base: builder.url_relative_base().cloned(),
         })
     }
 }
 
-/// `html` as ammonia under `policy` would write it (before any trimming), with relative
-/// URLs joined to `base` (`None`: dropped, as `UrlRelative::Deny` does); `None` when `html`
-/// is outside the simple subset.
-pub fn clean(html: &str, policy: &Policy, base: Option<&Url>) -> Option<String> {
-    // html5ever reads CR LF and a lone CR as LF before it tokenises.
+/// `html` as ammonia under `policy` would write it (before any trimming); `None` when
+/// `html` is outside the simple subset.
+pub fn clean(html: &str, policy: &Policy) -> Option<String> {
+    let base = policy.base.as_ref();
+    // html5ever drops a byte-order mark that starts its input…
+    let html = html.strip_prefix('\u{FEFF}').unwrap_or(html);
+    // …and reads CR LF and a lone CR as LF before it tokenises.
     let html: Cow<str> = if html.contains('\r') {
         Cow::Owned(html.replace("\r\n", "\n").replace('\r', "\n"))
     } else {
@@ -496,14 +505,14 @@ mod tests {
     use super::super::normalise::sanitiser_for_tests;
     use super::*;
 
-    fn policy() -> Policy {
-        Policy::new(&sanitiser_for_tests(None)).unwrap()
+    fn policy(base: Option<&Url>) -> Policy {
+        Policy::new(&sanitiser_for_tests(base)).unwrap()
     }
 
     #[test]
     fn writes_simple_html_as_ammonia_does() {
-        let p = policy();
         let base = Url::parse("https://example.org/blog/post").unwrap();
+        let p = policy(Some(&base));
         let cases = [
             (
                 "<p>Hello <em>world</em> &amp; all &#8217; &mdash;</p>",
@@ -524,16 +533,14 @@ mod tests {
             (r#"<a href="javascript:alert(1)">l</a>"#, "<a>l</a>"),
             ("a > b &lt; c\u{A0}d", "a &gt; b &lt; c&nbsp;d"),
             ("AT & T", "AT &amp; T"),
+            // html5ever drops a byte-order mark at the start only.
+            ("\u{FEFF}<p>x\u{FEFF}</p>", "<p>x\u{FEFF}</p>"),
         ];
         for (input, want) in cases {
-            assert_eq!(
-                clean(input, &p, Some(&base)).as_deref(),
-                Some(want),
-                "{input}"
-            );
+            assert_eq!(clean(input, &p).as_deref(), Some(want), "{input}");
         }
         assert_eq!(
-            clean(r#"<a href="rel">x</a>"#, &p, None).as_deref(),
+            clean(r#"<a href="rel">x</a>"#, &policy(None)).as_deref(),
             Some("<a>x</a>")
         );
     }
@@ -704,11 +711,8 @@ mod tests {
                     html.push_str(&dup);
                 }
             }
-            for (builder, policy, base) in [
-                (&with_base, &policies[0], Some(&base)),
-                (&without, &policies[1], None),
-            ] {
-                if let Some(fast) = clean(&html, policy, base) {
+            for (builder, policy) in [(&with_base, &policies[0]), (&without, &policies[1])] {
+                if let Some(fast) = clean(&html, policy) {
                     accepted += 1;
                     assert_eq!(fast, builder.clean(&html).to_string(), "on {html:?}");
                 }
@@ -724,7 +728,7 @@ mod tests {
 
     #[test]
     fn gives_up_where_the_parser_would_repair_or_rules_differ() {
-        let p = policy();
+        let p = policy(None);
         for input in [
             "<p>one<p>two",
             "<p>a<div>b</div></p>",
@@ -744,7 +748,19 @@ mod tests {
             "<img src=\"a\"alt=\"b\">",
             "< p>",
         ] {
-            assert_eq!(clean(input, &p, None), None, "{input}");
+            assert_eq!(clean(input, &p), None, "{input}");
         }
+    }
+
+    /// A builder that adds `rel` to links, or keeps comments, is one the fast path does not
+    /// mirror.
+    #[test]
+    fn no_policy_for_settings_it_does_not_mirror() {
+        let mut adds_rel = sanitiser_for_tests(None);
+        adds_rel.link_rel(Some("noopener"));
+        assert!(Policy::new(&adds_rel).is_none());
+        let mut keeps_comments = sanitiser_for_tests(None);
+        keeps_comments.strip_comments(false);
+        assert!(Policy::new(&keeps_comments).is_none());
     }
 }
