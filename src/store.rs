@@ -533,6 +533,27 @@ impl Store {
         done
     }
 
+    /// Opens a transaction that stays open across recordings until
+    /// [`Store::commit_batch`], like [`Store::batch`] but not bound to one call: for a
+    /// caller that records polls as they arrive, a second or so at a time. A new item goes
+    /// anywhere in the date index, so each commit writes most of that index's pages again:
+    /// committing the polls ready at each moment (a few at a time) wrote 1.5 GB for a
+    /// 380 MB store in the first poll of 5000 feeds. An uncommitted batch is rolled back
+    /// when the store is dropped (an error, a panic).
+    pub fn begin_batch(&mut self) -> anyhow::Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    /// Commits the batch [`Store::begin_batch`] opened; rolls it back when that fails.
+    pub fn commit_batch(&mut self) -> anyhow::Result<()> {
+        let committed = self.conn.execute_batch("COMMIT");
+        if committed.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        Ok(committed?)
+    }
+
     /// Runs one recording inside a [`Store::batch`] so that its failure undoes it alone,
     /// and the batch goes on.
     pub fn isolated<T>(
@@ -953,6 +974,27 @@ mod tests {
             "an undated item keeps its first-seen date"
         );
         assert_eq!(undated.date(), at(1));
+    }
+
+    /// A batch left open is committed by `commit_batch`, and rolled back when the store is
+    /// dropped without it.
+    #[test]
+    fn an_open_batch_lasts_until_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = ([item("a", Some(1), 1)], [item("b", Some(2), 2)]);
+        {
+            let mut store = Store::open(dir.path()).unwrap();
+            store.begin_batch().unwrap();
+            store.record_poll("s", &poll(1, Some(&a), None)).unwrap();
+            assert!(store.in_batch());
+            store.commit_batch().unwrap();
+            assert!(!store.in_batch());
+            store.begin_batch().unwrap();
+            store.record_poll("s", &poll(2, Some(&b), None)).unwrap();
+            assert_eq!(ids(&store), ["b", "a"], "the batch sees its own writes");
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(ids(&store), ["a"], "the uncommitted poll is gone");
     }
 
     #[test]

@@ -25,8 +25,13 @@ use crate::source::http::{Fetcher, Limits};
 use crate::source::{PollError, fulltext};
 use crate::store::{SourceState, Store};
 
-/// At most this many polls are recorded in one transaction.
+/// At most this many finished polls are taken at once before they are recorded.
 const MAX_BATCH: usize = 256;
+
+/// Polls are recorded as they finish into a transaction committed this long after it was
+/// opened (or when the last poll is in): see [`Store::open_batch`]. A crash loses at most
+/// this much recording, which the next run polls again.
+const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
 pub async fn once(config: &Config) -> u8 {
     match run(config).await {
@@ -116,16 +121,29 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
     let mut failed = 0;
     let (mut new, mut updated) = (0, 0);
     let mut articles = JoinSet::new();
-    while let Some(joined) = tasks.join_next_with_id().await {
-        // Polls that are done by now are recorded together, in one transaction.
-        let mut ready = vec![joined];
-        while ready.len() < MAX_BATCH
-            && let Some(joined) = tasks.try_join_next_with_id()
-        {
-            ready.push(joined);
-        }
-        let recorded = store.batch(|store| {
-            let mut recorded = Vec::with_capacity(ready.len());
+    // When the open transaction was opened, and what it holds.
+    let mut opened: Option<Instant> = None;
+    let mut uncommitted = Vec::new();
+    loop {
+        // The next finished poll; `None` when the open transaction is due first.
+        let joined = match opened {
+            Some(opened) => tokio::select! {
+                joined = tasks.join_next_with_id() => Some(joined),
+                () = tokio::time::sleep_until((opened + COMMIT_EVERY).into()) => None,
+            },
+            None => Some(tasks.join_next_with_id().await),
+        };
+        if let Some(Some(joined)) = joined {
+            let mut ready = vec![joined];
+            while ready.len() < MAX_BATCH
+                && let Some(joined) = tasks.try_join_next_with_id()
+            {
+                ready.push(joined);
+            }
+            if opened.is_none() {
+                store.begin_batch()?;
+                opened = Some(Instant::now());
+            }
             for joined in ready {
                 // A poll that panicked (a bug) fails its source, not the run.
                 let (source, fetched, state) = match joined {
@@ -142,12 +160,19 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
                 };
                 let before = History::from_state(&state, &source.url);
                 let ceiling = config.daemon.cache_ceiling;
-                let outcome = harvest::record(store, source, fetched, now, &before, ceiling)?;
-                recorded.push((source, state, outcome));
+                let outcome = harvest::record(&mut store, source, fetched, now, &before, ceiling)?;
+                uncommitted.push((source, state, outcome));
             }
-            Ok(recorded)
-        })?;
-        for (source, state, outcome) in recorded {
+        }
+        let finished = tasks.is_empty();
+        if opened.is_some_and(|o| o.elapsed() < COMMIT_EVERY) && !finished {
+            continue;
+        }
+        if opened.take().is_some() {
+            store.commit_batch()?;
+        }
+        // Reported once committed: a poll logged as recorded is in the store.
+        for (source, state, outcome) in uncommitted.drain(..) {
             let mut moved_to = state.moved_to.clone().filter(|_| state.is_for(&source.url));
             report(source, &outcome, &mut moved_to);
             new += outcome.changes.new;
@@ -165,6 +190,9 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
                     (source.name, done)
                 });
             }
+        }
+        if finished {
+            break;
         }
     }
     let mut full_text = 0;
