@@ -362,14 +362,15 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// Caps on fetches in flight: `concurrency` in all, `per_host` to any one host; and on
-/// polls between the start of their fetch and their recording in the store: twice
-/// `concurrency`, so that what waits for the store stays bounded however far it falls
-/// behind.
+/// Caps on fetches in flight: `concurrency` in all, `per_host` to any one host; on
+/// documents being read: one per core; and on polls between the start of their fetch and
+/// their recording in the store: twice `concurrency`, so that what waits for the store
+/// stays bounded however far it falls behind.
 pub struct Limits {
     global: Arc<Semaphore>,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    reading: Arc<Semaphore>,
     unrecorded: Arc<Semaphore>,
 }
 
@@ -385,8 +386,23 @@ impl Limits {
             global: Arc::new(Semaphore::new(concurrency.max(1))),
             per_host: per_host.max(1),
             hosts: Mutex::new(HashMap::new()),
+            reading: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
             unrecorded: Arc::new(Semaphore::new(2 * concurrency.max(1))),
         }
+    }
+
+    /// Waits for a turn to read a fetched document (parsing and sanitising are CPU work, on
+    /// blocking threads): one per core, so that documents whose host's slot went back as
+    /// soon as their bytes were in do not crowd the cores. A poll holding a turn waits for
+    /// nothing else.
+    pub async fn reading(&self) -> OwnedSemaphorePermit {
+        self.reading
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the reading semaphore is never closed")
     }
 
     /// Waits for room among the polls not yet recorded; the permit is held until the poll
