@@ -52,12 +52,13 @@ pub struct Fetched {
     pub held: Option<OwnedSemaphorePermit>,
 }
 
-/// Fetches and reads `source`, holding a fetch slot from `limits` while fetching, a turn
-/// to read while reading, and room among the polls not yet recorded until [`record`] is
-/// done with it. `None` when `waiting` fires before a slot and room are free, or `abandon`
-/// before the fetch is done; once the bytes are in, they are read. A web page's further
-/// listing pages are fetched one at a time in the same slot (kept while it is read),
-/// without validators; `abandon` stops that walk with the pages read so far.
+/// Fetches and reads `source`, holding a fetch slot from `limits` while fetching (a feed
+/// gives its host's share back once its bytes are in, and waits for a turn to be read),
+/// and room among the polls not yet recorded until [`record`] is done with it. `None` when
+/// `waiting` fires before a slot and room are free, or `abandon` before the fetch is done;
+/// once the bytes are in, they are read. A web page's further listing pages are fetched
+/// one at a time in the same slot (kept while it is read), without validators; `abandon`
+/// stops that walk with the pages read so far.
 pub async fn fetch(
     fetcher: &Fetcher,
     limits: &Limits,
@@ -82,44 +83,58 @@ pub async fn fetch(
     };
     // Boxed: the fetching and reading are most of the future's size, and only polls with
     // a slot need them (5000 queued polls took 26 MB unboxed).
-    let (result, encoded) = Box::pin(fetch_and_read(
-        fetcher, limits, permit, source, validators, now, abandon,
+    let (result, encoded, elapsed) = Box::pin(fetch_and_read(
+        fetcher, limits, permit, began, source, validators, now, abandon,
     ))
     .await?;
     Some(Fetched {
         result,
         encoded,
-        elapsed: began.elapsed(),
+        elapsed,
         held: Some(held),
     })
 }
 
 /// The fetching and reading of [`fetch`], once it has `slot`, and the encoding of the items
-/// for the store; `None` when `abandon` fires before the bytes are in.
+/// for the store, with the time from `began` to the server's answer; `None` when `abandon`
+/// fires before the bytes are in.
+#[allow(clippy::too_many_arguments)]
 async fn fetch_and_read(
     fetcher: &Fetcher,
     limits: &Limits,
-    slot: Permit,
+    mut slot: Permit,
+    began: Instant,
     source: &SourceConfig,
     validators: &Validators,
     now: DateTime<Utc>,
     abandon: &CancellationToken,
-) -> Option<(Result<Polled, PollError>, Vec<Encoded>)> {
+) -> Option<(Result<Polled, PollError>, Vec<Encoded>, Duration)> {
     let fetched = tokio::select! {
         fetched = fetcher.fetch(&source.url, validators) => fetched,
         () = abandon.cancelled() => return None,
     };
-    // A feed is done with its host once its bytes are in, and the slot goes back: with
-    // `per_host = 2`, 5000 feeds on one host had been read two at a time, leaving a core
-    // idle while either waited for the network. What is fetched but not yet recorded stays
-    // bounded by the room this poll holds. A web page keeps its slot for its further pages:
-    // waiting for a slot again while holding room could wait on the polls that wait for it.
-    let slot = source.html.is_some().then_some(slot);
-    let reading = limits.reading().await;
-    let result = match fetched {
-        Ok(fetched) => read(source, fetched, validators.digest.as_deref(), now).await,
-        Err(e) => Err(e.into()),
+    let elapsed = began.elapsed();
+    let fetched = match fetched {
+        Ok(fetched) => fetched,
+        Err(e) => return Some((Err(e.into()), Vec::new(), elapsed)),
     };
+    if source.html.is_none() {
+        // A feed is done with its host once its bytes are in: its host's slot goes back
+        // (with `per_host = 2`, 5000 feeds on one host had been read two at a time, a core
+        // idling while either waited for the network), and it waits for a turn to be read.
+        // It keeps its place among the `concurrency` fetches, which bounds the bodies held.
+        // A feed has no further pages.
+        slot.leave_host();
+        let _turn = limits.reading().await;
+        let result = read(source, fetched, validators.digest.as_deref(), now).await;
+        let (result, encoded) = encoded(result).await;
+        return Some((result, encoded, elapsed));
+    }
+    // A web page keeps its whole slot for its further pages, which are fetched one at a
+    // time in it (a poll holding room waits for no other slot, so slots and room cannot
+    // wait on each other), and is read in it, without a turn: a turn is never held across
+    // the network.
+    let result = read(source, fetched, validators.digest.as_deref(), now).await;
     // Further pages in the same slot: a poll holding room among the unrecorded never
     // waits for a slot, so slots and room cannot wait on each other.
     let result = more_pages(source, result, now, |url| async move {
@@ -130,9 +145,9 @@ async fn fetch_and_read(
         }
     })
     .await;
-    let result = encoded(result).await;
-    drop((reading, slot));
-    Some(result)
+    let (result, encoded) = encoded(result).await;
+    drop(slot);
+    Some((result, encoded, elapsed))
 }
 
 /// `result` with its items' encodings, made on a blocking thread: the store has one writer,
@@ -324,28 +339,35 @@ mod tests {
     use std::path::Path;
     use std::sync::Arc;
 
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
     use super::*;
     use crate::config::Config;
 
-    /// A feed's fetch slot goes back once its bytes are in, while it waits for its turn to
-    /// be read; it is read, encoded for the store, once it has one.
+    /// A feed's host slot goes back once its bytes are in, while it waits for its turn to
+    /// be read; its place among all fetches is kept until then. It is read, and encoded for
+    /// the store, once it has a turn.
     #[tokio::test]
-    async fn a_feed_gives_its_slot_back_before_it_is_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("one.xml");
+    async fn a_feed_gives_its_host_slot_back_before_it_is_read() {
+        let server = MockServer::start().await;
         let feed = "<rss version='2.0'><channel><item><title>x</title></item></channel></rss>";
-        std::fs::write(&path, feed).unwrap();
+        Mock::given(path("/feed.xml"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(feed))
+            .mount(&server)
+            .await;
         let config = Config::parse("", Path::new("syndic.toml")).unwrap();
         let fetcher = Fetcher::new(&config.daemon).unwrap();
-        let url = Url::from_file_path(&path).unwrap();
+        let url = Url::parse(&format!("{}/feed.xml", server.uri())).unwrap();
         let source = SourceConfig::new("one", url.clone(), &config.daemon);
-        let limits = Arc::new(Limits::new(1, 1));
+        // Two fetches in all, one per host.
+        let limits = Arc::new(Limits::new(2, 1));
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut turns = Vec::new();
         for _ in 0..cores {
             turns.push(limits.reading().await);
         }
-        // The poll queues for the only slot, which it gets when this one goes back.
+        // The poll queues for the host's only slot, which it gets when this one goes back.
         let mine = limits.acquire(&url).await;
         let poll = tokio::spawn({
             let limits = limits.clone();
@@ -366,10 +388,19 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         drop(mine);
-        let again = tokio::time::timeout(Duration::from_secs(10), limits.acquire(&url)).await;
-        assert!(again.is_ok(), "the slot comes back before the feed is read");
+        let wait = Duration::from_secs(10);
+        let again = tokio::time::timeout(wait, limits.acquire(&url)).await;
+        let again = again.expect("the host's slot comes back before the feed is read");
         assert!(!poll.is_finished(), "the feed waits for a turn to be read");
-        drop(turns);
+        let elsewhere = Url::parse("http://elsewhere.example/").unwrap();
+        let short = Duration::from_millis(100);
+        assert!(
+            tokio::time::timeout(short, limits.acquire(&elsewhere))
+                .await
+                .is_err(),
+            "the feed still holds its place among all fetches"
+        );
+        drop((again, turns));
         let fetched = poll.await.unwrap().expect("the poll is not abandoned");
         assert!(matches!(fetched.result, Ok(Polled::Items { .. })));
         assert_eq!(

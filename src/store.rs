@@ -9,6 +9,7 @@
 //! item's hash stays that of the source's version, so re-listing it changes nothing.
 //! The schema is versioned with `PRAGMA user_version` and upgraded by [`MIGRATIONS`].
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -399,12 +400,12 @@ impl Store {
                     .optional()?;
                 match stored {
                     None => {
-                        let data = match article(item)? {
-                            Some(content) => serde_json::to_string(&Item {
+                        let data: Cow<str> = match article(item)? {
+                            Some(content) => Cow::Owned(serde_json::to_string(&Item {
                                 content: Some(content),
                                 ..item.clone()
-                            })?,
-                            None => json.clone(),
+                            })?),
+                            None => Cow::Borrowed(json),
                         };
                         insert.execute(params![
                             source,
@@ -779,8 +780,6 @@ const SCAN_SQL: &str = "SELECT data FROM items INDEXED BY items_by_date
      WHERE source IN (SELECT value FROM json_each(?1)) AND sort_date >= ?2
      ORDER BY sort_date DESC, first_seen, source, id";
 
-/// Identifies an item's content as its source gave it, to tell a changed item from a
-/// re-listed one.
 /// An item as the store writes it: the hash that tells whether a re-listed item changed,
 /// and its JSON. Made where the item is made (see [`Poll::encoded`]), so that the store's
 /// one writer spends its time writing: hashing and serialising 231,635 new items had been
@@ -799,6 +798,8 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     })
 }
 
+/// Identifies an item's content as its source gave it, to tell a changed item from a
+/// re-listed one.
 fn content_hash(item: &Item) -> anyhow::Result<Vec<u8>> {
     let fields = (
         &item.title,

@@ -29,8 +29,9 @@ use crate::store::{SourceState, Store};
 const MAX_BATCH: usize = 256;
 
 /// Polls are recorded as they finish into a transaction committed this long after it was
-/// opened (or when the last poll is in): see [`Store::open_batch`]. A crash loses at most
-/// this much recording, which the next run polls again.
+/// opened (or when the last poll is in): see [`Store::begin_batch`]. A crash loses about
+/// this much recording (and the polls that finished meanwhile), which the next run polls
+/// again.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
 pub async fn once(config: &Config) -> u8 {

@@ -362,10 +362,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// Caps on fetches in flight: `concurrency` in all, `per_host` to any one host; on
-/// documents being read: one per core; and on polls between the start of their fetch and
-/// their recording in the store: twice `concurrency`, so that what waits for the store
-/// stays bounded however far it falls behind.
+/// Caps on fetches in flight: `concurrency` in all (a feed keeps its place until it is
+/// read, which bounds the bodies held), `per_host` to any one host (a feed gives its place
+/// back once its bytes are in); on feeds being read: one per core; and on polls between
+/// the start of their fetch and their recording in the store: twice `concurrency`, so
+/// that what waits for the store stays bounded however far it falls behind.
 pub struct Limits {
     global: Arc<Semaphore>,
     per_host: usize,
@@ -377,7 +378,15 @@ pub struct Limits {
 /// Held while a fetch is in flight.
 pub struct Permit {
     _global: OwnedSemaphorePermit,
-    _host: Option<OwnedSemaphorePermit>,
+    host: Option<OwnedSemaphorePermit>,
+}
+
+impl Permit {
+    /// Gives the host's slot back and keeps the place among all fetches in flight: for a
+    /// document that is done with its host but still held.
+    pub fn leave_host(&mut self) {
+        self.host = None;
+    }
 }
 
 impl Limits {
@@ -393,10 +402,10 @@ impl Limits {
         }
     }
 
-    /// Waits for a turn to read a fetched document (parsing and sanitising are CPU work, on
-    /// blocking threads): one per core, so that documents whose host's slot went back as
-    /// soon as their bytes were in do not crowd the cores. A poll holding a turn waits for
-    /// nothing else.
+    /// Waits for a turn to read a fetched feed (parsing and sanitising are CPU work, on
+    /// blocking threads): one per core, so that feeds whose host's slot went back as soon
+    /// as their bytes were in do not crowd the cores. A poll holding a turn waits for
+    /// nothing but the blocking threads.
     pub async fn reading(&self) -> OwnedSemaphorePermit {
         self.reading
             .clone()
@@ -437,7 +446,7 @@ impl Limits {
             .expect("the global semaphore is never closed");
         Permit {
             _global: global,
-            _host: host_permit,
+            host: host_permit,
         }
     }
 }
