@@ -517,7 +517,7 @@ impl Store {
         &mut self,
         record: impl FnOnce(&mut Store) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.begin_batch()?;
         let done = match panic::catch_unwind(AssertUnwindSafe(|| record(self))) {
             Ok(done) => done,
             Err(panicked) => {
@@ -526,12 +526,13 @@ impl Store {
                 panic::resume_unwind(panicked);
             }
         };
-        let done = done.and_then(|done| Ok(self.conn.execute_batch("COMMIT").map(|()| done)?));
-        if done.is_err() {
-            // A failed COMMIT leaves the transaction open.
-            let _ = self.conn.execute_batch("ROLLBACK");
+        match done {
+            Ok(done) => self.commit_batch().map(|()| done),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
         }
-        done
     }
 
     /// Opens a transaction that stays open across recordings until
@@ -1243,18 +1244,23 @@ mod tests {
         assert_eq!(store.source_state("s").unwrap().last_error, None);
     }
 
-    #[test]
-    fn publishing_walks_the_date_index_sorting_only_ties() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let plan: Vec<String> = store
+    /// SQLite's plan for `sql` (a scan of source "s" from time 0), one line per step.
+    fn query_plan(store: &Store, sql: &str) -> Vec<String> {
+        store
             .conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {SCAN_SQL}"))
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .unwrap()
             .query_map(params!["[\"s\"]", 0], |r| r.get::<_, String>(3))
             .unwrap()
             .collect::<Result<_, _>>()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn publishing_walks_the_date_index_sorting_only_ties() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let plan = query_plan(&store, SCAN_SQL);
         assert!(plan.iter().any(|l| l.contains("items_by_date")), "{plan:?}");
         // Only rows tied on the indexed terms are sorted: rows stream out in date order.
         let sorts: Vec<_> = plan.iter().filter(|l| l.contains("TEMP B-TREE")).collect();
@@ -1262,14 +1268,7 @@ mod tests {
             sorts.iter().all(|l| l.contains("LAST TERM OF ORDER BY")),
             "{plan:?}"
         );
-        let few: Vec<String> = store
-            .conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {FEW_SQL}"))
-            .unwrap()
-            .query_map(params!["[\"s\"]", 0], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let few = query_plan(&store, FEW_SQL);
         assert!(
             few.iter()
                 .any(|l| l.contains("SEARCH items USING INDEX sqlite_autoindex_items_1")),
