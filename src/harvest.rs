@@ -130,10 +130,8 @@ async fn fetch_and_read(
         let (result, encoded) = encoded(result).await;
         return Some((result, encoded, elapsed));
     }
-    // A web page keeps its whole slot for its further pages, which are fetched one at a
-    // time in it (a poll holding room waits for no other slot, so slots and room cannot
-    // wait on each other), and is read in it, without a turn: a turn is never held across
-    // the network.
+    // A web page keeps its whole slot for its further pages and is read in it, without a
+    // turn: a turn is never held across the network.
     let result = read(source, fetched, validators.digest.as_deref(), now).await;
     // Further pages in the same slot: a poll holding room among the unrecorded never
     // waits for a slot, so slots and room cannot wait on each other.
