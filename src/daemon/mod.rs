@@ -19,6 +19,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -56,6 +57,10 @@ pub(crate) struct Shared {
     pub(crate) tracker: TaskTracker,
     /// Polls waiting to be recorded ([`Shared::record`]).
     unrecorded: Mutex<Vec<Unrecorded>>,
+    /// Whether a recorder ([`Shared::recorder`]) is running: one at a time, so that polls
+    /// waiting for the store do not each hold one of the few blocking threads that
+    /// parsing needs.
+    recording: AtomicBool,
 }
 
 /// What a panic said, when it said it with a string.
@@ -93,6 +98,7 @@ impl Shared {
             notifier: Notifier::from_env(),
             tracker: TaskTracker::new(),
             unrecorded: Mutex::default(),
+            recording: AtomicBool::new(false),
         })
     }
 
@@ -125,7 +131,7 @@ impl Shared {
     }
 
     /// Records a poll ([`harvest::record`]), in one transaction with the other polls that
-    /// are waiting for the store by then: whoever gets the store records every poll
+    /// are waiting for the store by then: one recorder at a time records every poll
     /// queued. Polls that finish together (all of them at start-up) then share commits, as
     /// in `syndic once`; a poll that fails to record fails alone.
     pub(crate) async fn record(
@@ -146,13 +152,34 @@ impl Shared {
                 before,
                 reply,
             });
-        let shared = self.clone();
-        if let Err(e) = tokio::task::spawn_blocking(move || shared.record_queued()).await {
-            // Another poll's recording panicked there; this one may have been recorded by
-            // then, and its outcome says.
-            error!(error = %e, "Recording polls failed inside syndic.");
+        if !self.recording.swap(true, Ordering::SeqCst) {
+            let shared = self.clone();
+            tokio::task::spawn_blocking(move || shared.recorder());
         }
         outcome.await.context("store task failed")?
+    }
+
+    /// Records queued polls until none is left, then stands down. A poll queued after the
+    /// last look but before standing down is seen by the look after it, or starts a
+    /// recorder of its own.
+    fn recorder(&self) {
+        loop {
+            let recorded = panic::catch_unwind(AssertUnwindSafe(|| self.record_queued()));
+            if let Err(panicked) = recorded {
+                // The polls taken by then get "store task failed"; later ones start anew.
+                let error = panic_message(&*panicked);
+                error!(error, "Recording polls failed inside syndic.");
+            }
+            self.recording.store(false, Ordering::SeqCst);
+            let waiting = !self
+                .unrecorded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty();
+            if !waiting || self.recording.swap(true, Ordering::SeqCst) {
+                return;
+            }
+        }
     }
 
     /// Records every queued poll in one transaction, each in a savepoint of its own.

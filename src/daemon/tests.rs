@@ -247,3 +247,55 @@ async fn requests_close_together_publish_once() {
     assert!(h.config.daemon.output_dir.join("all.rss").exists());
     publisher.abort();
 }
+
+/// Polls recorded at once, from many tasks and in waves, are all recorded, each with its
+/// own outcome, by one recorder at a time: none is left waiting when it stands down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_polls_are_all_recorded() {
+    let h = harness();
+    let source = h.config.sources[0].clone();
+    let mut polls = tokio::task::JoinSet::new();
+    for round in 0..200u32 {
+        let (shared, source) = (h.shared.clone(), source.clone());
+        polls.spawn(async move {
+            let item = crate::model::Item {
+                title: Some(format!("story {round}")),
+                ..crate::model::Item::new("alpha", &format!("urn:x:{round}"), start())
+            };
+            let fetched = Fetched {
+                result: Ok(Polled::Items {
+                    items: vec![item],
+                    format: crate::source::feed::Format::Rss20,
+                    title: None,
+                    warning: None,
+                    status: Some(200),
+                    validators: Default::default(),
+                    max_age: None,
+                    moved_to: None,
+                    listing: None,
+                }),
+                encoded: Vec::new(),
+                elapsed: Duration::ZERO,
+                held: None,
+            };
+            let before = History::default();
+            shared.record(source, fetched, start(), before).await
+        });
+        // In waves, so that polls come while a recorder is at work.
+        if round % 10 == 9 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let mut new = 0;
+    let all = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(done) = polls.join_next().await {
+            new += done.unwrap().expect("recorded").changes.new;
+        }
+    });
+    all.await.expect("no poll is left waiting for the store");
+    assert_eq!(new, 200, "every poll recorded its own new item");
+    assert!(
+        !h.shared.recording.load(Ordering::SeqCst),
+        "the recorder stood down"
+    );
+}
