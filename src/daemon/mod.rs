@@ -72,6 +72,26 @@ fn panic_message(panicked: &(dyn Any + Send)) -> &str {
         .unwrap_or("no message")
 }
 
+/// The recorder [`Shared::record`] starts: [`Shared::recorder`] on a blocking thread. If it
+/// is dropped without running, it stands the recorder down.
+struct Recorder(Option<Arc<Shared>>);
+
+impl Recorder {
+    fn run(mut self) {
+        if let Some(shared) = self.0.take() {
+            shared.recorder();
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0.take() {
+            shared.recording.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
 /// A poll waiting to be recorded, and where its outcome goes.
 struct Unrecorded {
     source: SourceConfig,
@@ -153,20 +173,22 @@ impl Shared {
                 reply,
             });
         if !self.recording.swap(true, Ordering::SeqCst) {
-            let shared = self.clone();
-            tokio::task::spawn_blocking(move || shared.recorder());
+            // Should the recorder never run (no thread could be started for it), its
+            // guard stands it down, and the next poll starts one.
+            let recorder = Recorder(Some(self.clone()));
+            tokio::task::spawn_blocking(move || recorder.run());
         }
         outcome.await.context("store task failed")?
     }
 
-    /// Records queued polls until none is left, then stands down. A poll queued after the
-    /// last look but before standing down is seen by the look after it, or starts a
-    /// recorder of its own.
+    /// Records queued polls until none is left, then stands down and looks once more: a
+    /// poll queued before that look is recorded here, one queued after it finds no recorder
+    /// and starts one.
     fn recorder(&self) {
         loop {
             let recorded = panic::catch_unwind(AssertUnwindSafe(|| self.record_queued()));
             if let Err(panicked) = recorded {
-                // The polls taken by then get "store task failed"; later ones start anew.
+                // The polls taken by then get "store task failed"; the rest are recorded.
                 let error = panic_message(&*panicked);
                 error!(error, "Recording polls failed inside syndic.");
             }
@@ -179,6 +201,9 @@ impl Shared {
             if !waiting || self.recording.swap(true, Ordering::SeqCst) {
                 return;
             }
+            // Between rounds, a chance for others waiting for the store (the publisher, a
+            // source reading its state) to take it.
+            std::thread::yield_now();
         }
     }
 

@@ -294,8 +294,21 @@ async fn concurrent_polls_are_all_recorded() {
     });
     all.await.expect("no poll is left waiting for the store");
     assert_eq!(new, 200, "every poll recorded its own new item");
-    assert!(
-        !h.shared.recording.load(Ordering::SeqCst),
-        "the recorder stood down"
-    );
+    // It stands down just after its last replies.
+    let stood_down = tokio::time::timeout(Duration::from_secs(10), async {
+        while h.shared.recording.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    stood_down.await.expect("the recorder stood down");
+}
+
+/// A recorder that never runs (no thread could be started for it) stands down, so that
+/// the next poll starts one.
+#[test]
+fn a_recorder_that_never_runs_stands_down() {
+    let h = harness();
+    h.shared.recording.store(true, Ordering::SeqCst);
+    drop(Recorder(Some(h.shared.clone())));
+    assert!(!h.shared.recording.load(Ordering::SeqCst));
 }
