@@ -23,58 +23,22 @@ build --release`, run here).
 """
 
 import argparse
-import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import GNU_TIME, run, timings
 
 REPO = Path(__file__).resolve().parents[2]
 KIT = REPO.parent / "shared" / "bench"
 BINARY = REPO / "target" / "release" / "syndic"
-GNU_TIME = "/usr/bin/time"
 
 TARGETS = {"first": 4.0, "all-304": 1.0, "publish": 0.3}
 MEMORY_TARGET_MB = 300
-
-
-def run(cmd, env=None):
-    """Runs cmd; returns (wall seconds, cpu seconds, peak KB, stderr text).
-
-    Linux counts a child's peak memory (ru_maxrss) from at least its parent's peak at the
-    fork, so wait4 from this Python (itself over 20 MB) cannot see a smaller peak. GNU
-    time runs cmd as its own child and reports cmd's peak alone.
-    """
-    fd, peak_file = tempfile.mkstemp(prefix="syndic-bench-peak-")
-    os.close(fd)
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [GNU_TIME, "-f", "%M", "-o", peak_file] + [str(c) for c in cmd],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True,
-    )
-    stderr = proc.stderr.read()
-    proc.stderr.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    peak = Path(peak_file).read_text().strip().splitlines()
-    os.unlink(peak_file)
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{stderr[-3000:]}")
-    # The last line: a first one says "Command exited with non-zero status" when it did.
-    return wall, usage.ru_utime + usage.ru_stime, int(peak[-1]), stderr
-
-
-def timings(stderr):
-    """The `--timings` line syndic prints: JSON after 'timings '."""
-    for line in stderr.splitlines():
-        if line.startswith("timings "):
-            return json.loads(line[len("timings "):])
-    return {}
 
 
 def median_row(samples):
@@ -106,7 +70,7 @@ def bench(n, repeat, cache):
         rows = {"floor": [], "first": [], "all-304": [], "publish": []}
         for _ in range(repeat):
             # wait4's figures for the shell include curl, which it waits for.
-            wall, cpu, peak, _ = run(["sh", str(KIT / "floor.sh"), str(corpus / "feeds.opml")])
+            wall, cpu, peak, _, _ = run(["sh", str(KIT / "floor.sh"), str(corpus / "feeds.opml")])
             rows["floor"].append((wall, cpu, peak, {}))
             work = Path(tempfile.mkdtemp(prefix=f"syndic-bench-{n}-"))
             try:
@@ -121,7 +85,7 @@ def bench(n, repeat, cache):
                 publish = [str(BINARY), "publish", "--timings"] + config_arg
                 env = dict(os.environ, RUST_LOG="warn")
                 for name, args in (("first", once), ("all-304", once), ("publish", publish)):
-                    wall, cpu, peak, stderr = run(args, env)
+                    wall, cpu, peak, _, stderr = run(args, env)
                     rows[name].append((wall, cpu, peak, timings(stderr)))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
@@ -163,7 +127,7 @@ def main():
     for tool in ("nginx", "curl"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             sys.exit(f"{tool} not found (apt-get install {tool})")
-    if not Path(GNU_TIME).exists():
+    if not GNU_TIME:
         sys.exit(f"{GNU_TIME} not found (apt-get install time)")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
     args.cache.mkdir(parents=True, exist_ok=True)
