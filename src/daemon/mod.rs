@@ -217,7 +217,7 @@ impl Shared {
                 .unwrap_or_else(PoisonError::into_inner),
         );
         if queued.is_empty() {
-            return; // Recorded by whoever had the store before.
+            return; // Nothing to record.
         }
         let Some(store) = store.as_mut() else {
             for poll in queued {
