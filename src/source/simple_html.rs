@@ -147,6 +147,14 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Takes up the base `builder` now joins relative URLs to (the rest of a builder's
+    /// settings do not change once it is made).
+    pub fn rebase(&mut self, builder: &Builder<'static>) {
+        self.base = builder.url_relative_base().cloned();
+    }
+}
+
 /// `html` as ammonia under `policy` would write it (before any trimming); `None` when
 /// `html` is outside the simple subset.
 pub fn clean(html: &str, policy: &Policy) -> Option<String> {
