@@ -13,6 +13,7 @@
 //! HTML nested absurdly deep (which makes html5ever quadratic) is kept as escaped text.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
@@ -58,17 +59,24 @@ const URN_SOURCE: &AsciiSet = &URN_KEEP.add(b':');
 /// in the result: a later entry repeating an id is dropped, as is an entry with nothing in it.
 pub fn normalise(doc: Document, source: &str, now: DateTime<Utc>) -> Vec<Item> {
     let mut seen = HashSet::new();
-    let mut cleaner = Cleaner::default();
     let mut items = Vec::with_capacity(doc.entries.len());
-    for entry in doc.entries {
-        let Some(item) = item(entry, source, now, &mut cleaner) else {
-            continue;
-        };
-        if seen.insert(item.id.clone()) {
-            items.push(item);
+    CLEANER.with_borrow_mut(|cleaner| {
+        for entry in doc.entries {
+            let Some(item) = item(entry, source, now, cleaner) else {
+                continue;
+            };
+            if seen.insert(item.id.clone()) {
+                items.push(item);
+            }
         }
-    }
+    });
     items
+}
+
+thread_local! {
+    /// Each thread's sanitiser, kept from one document to the next: making its allow-lists
+    /// cost about as much as cleaning a small feed's items.
+    static CLEANER: RefCell<Cleaner> = RefCell::default();
 }
 
 fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Option<Item> {
@@ -270,11 +278,11 @@ fn person(p: &Person) -> Option<Person> {
 /// handlers or unsafe URLs), making relative URLs absolute against `base`. `None` when
 /// nothing is left.
 pub fn sanitise(html: &str, base: Option<&Url>) -> Option<String> {
-    Cleaner::default().clean(html, base)
+    CLEANER.with_borrow_mut(|cleaner| cleaner.clean(html, base))
 }
 
-/// ammonia, configured once per base URL (entries of a feed nearly always share one),
-/// with the fast path of [`simple_html`] in front of it.
+/// ammonia, configured once and then pointed at each text's base URL, with the fast path
+/// of [`simple_html`] in front of it.
 #[derive(Default)]
 struct Cleaner {
     current: Option<(Option<Url>, Builder<'static>, Option<Policy>)>,
@@ -284,9 +292,8 @@ impl Cleaner {
     fn clean(&mut self, html: &str, base: Option<&Url>) -> Option<String> {
         match &mut self.current {
             Some((current, _, _)) if current.as_ref() == base => {}
-            // Items of one feed each have a base of their own (their link): only the base
-            // changes, not the allow-lists, whose sets took as long to build as a simple
-            // item takes to clean.
+            // Another document (or an `xml:base`): only the base changes, not the
+            // allow-lists, whose sets take longer to build than a small feed to clean.
             Some((current, builder, policy)) => {
                 builder.url_relative(relative(base));
                 if let Some(policy) = policy {

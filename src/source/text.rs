@@ -537,7 +537,10 @@ mod tests {
     fn forbidden_characters_are_dropped() {
         assert_eq!(strip_forbidden("a\u{1}b\u{FFFE}c\u{FFFF}d\te"), "abcd\te");
         assert_eq!(strip_forbidden("\u{FEFF}b\u{FFFE}c\u{FFFF}"), "\u{FEFF}bc");
-        assert!(matches!(strip_forbidden("\u{FFFD}\u{EFFF}"), Cow::Borrowed(_)));
+        assert!(matches!(
+            strip_forbidden("\u{FFFD}\u{EFFF}"),
+            Cow::Borrowed(_)
+        ));
         assert!(matches!(strip_forbidden("plain é"), Cow::Borrowed(_)));
         assert_eq!(
             strip_forbidden("don\u{92}t \u{85}"),
