@@ -430,7 +430,9 @@ impl Walker<'_> {
 
 /// A cheap check for the common case, an absolute http(s) URL that url would accept as it
 /// is: scheme, a host of letters, digits, dots and dashes (and a port), and a path of
-/// printable ASCII that needs no escaping. Anything else goes through url.
+/// printable ASCII that needs no escaping. Hosts url reads otherwise (a last label that is a
+/// number, as in an IPv4 address; an `xn--` label, which must decode) and anything else go
+/// through url.
 pub fn plain_web_url(url: &str) -> bool {
     let Some(rest) = url
         .strip_prefix("https://")
@@ -441,20 +443,37 @@ pub fn plain_web_url(url: &str) -> bool {
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (host, path) = rest.split_at(host_end);
     let host = host.split_once(':').map_or(Some(host), |(h, port)| {
-        port.bytes().all(|b| b.is_ascii_digit()).then_some(h)
+        (port.is_empty() || port.parse::<u16>().is_ok()).then_some(h)
     });
-    host.is_some_and(|h| {
-        !h.is_empty()
-            && !h.starts_with(['.', '-'])
-            && h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-    }) && path.bytes().all(|b| {
-        b.is_ascii_graphic()
-            && !matches!(
-                b,
-                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
-            )
-    })
+    host.is_some_and(plain_host)
+        && path.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+                )
+        })
+}
+
+/// A host name of ASCII letters, digits, dots and dashes that url takes as a plain domain.
+fn plain_host(host: &str) -> bool {
+    if host.is_empty()
+        || host.starts_with(['.', '-'])
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    {
+        return false;
+    }
+    let mut labels = host.strip_suffix('.').unwrap_or(host).split('.');
+    let numeric = |label: &str| {
+        label.bytes().all(|b| b.is_ascii_digit())
+            || label.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
+    };
+    labels.next_back().is_some_and(|last| !numeric(last))
+        && !host
+            .split('.')
+            .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
 }
 
 /// `url` (trimmed) made absolute against `base`; None when empty or unresolvable. An
@@ -480,6 +499,7 @@ mod tests {
     use url::Url;
 
     use super::super::feed::{Document, Entry, Format, ParseError, parse};
+    use super::plain_web_url;
     use crate::model::{Enclosure, Person};
 
     fn base() -> Url {
@@ -712,6 +732,56 @@ mod tests {
 
         let empty = "<rss version='2.0'><channel><title>T</title></channel></rss";
         assert_eq!(parse(empty.as_bytes(), None, &base).unwrap().warning, None);
+    }
+
+    #[test]
+    fn a_plain_web_url_is_one_url_accepts() {
+        for (url, plain) in [
+            ("https://example.org/a/b?c=d#e", true),
+            ("http://EXAMPLE.org:8080", true),
+            ("http://a.example.:/x", true),
+            ("http://a.example:65536/", false),
+            ("http://1.2.3.4/", false),
+            ("http://a.0x1f/", false),
+            ("http://xn--a.example/", false),
+            ("http://a..b/", true),
+            ("http://-a/", false),
+            ("http://a b/", false),
+            ("http://a/{x}", false),
+            ("ftp://a/", false),
+        ] {
+            assert_eq!(plain_web_url(url), plain, "{url}");
+        }
+        // Whatever the check passes, url must take as an http(s) URL, or the shortcut
+        // would keep links url refuses.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut pick = |url: &mut String, alphabet: &[u8], most: usize| {
+            for _ in 0..next(most + 1) {
+                url.push(alphabet[next(alphabet.len())] as char);
+            }
+        };
+        let mut passed = 0;
+        for n in 0..100_000 {
+            let mut url = String::from(if n % 2 == 0 { "http://" } else { "https://" });
+            pick(&mut url, b"a0.-9xXnF1", 12);
+            if n % 3 == 0 {
+                url.push(':');
+                pick(&mut url, b"0123456789", 6);
+            }
+            pick(&mut url, b"/?#%_a.~'9", 8);
+            if plain_web_url(&url) {
+                passed += 1;
+                let parsed = Url::parse(&url).unwrap_or_else(|e| panic!("{url}: {e}"));
+                assert!(matches!(parsed.scheme(), "http" | "https"), "{url}");
+            }
+        }
+        assert!(passed > 10_000, "{passed}");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::feed::{Document, Entry};
+use super::feedxml::plain_web_url;
 use super::simple_html::{self, Policy};
 use super::text;
 use crate::model::{Enclosure, Item, Person};
@@ -197,7 +198,7 @@ fn is_absolute_uri(id: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         && !id.contains(char::is_whitespace)
-        && Url::parse(id).is_ok()
+        && (plain_web_url(id) || Url::parse(id).is_ok())
 }
 
 /// The link a story is recognised by across sources: fragment dropped, and the tracking
@@ -231,6 +232,9 @@ pub fn canonical_link(url: &str) -> Option<String> {
 /// for anything else (`javascript:`, `data:`, relative).
 fn web_url(url: &str) -> Option<String> {
     let written = text::strip_forbidden(url.trim());
+    if plain_web_url(&written) {
+        return Some(written.into_owned());
+    }
     let parsed = Url::parse(&written).ok()?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return None;
