@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::model::Item;
@@ -802,29 +803,65 @@ pub struct Encoded {
 }
 
 /// Encodes `item` for [`Poll::encoded`].
+///
+/// The JSON is serde's for [`Item`], written field by field, so that the fields the hash
+/// covers are written and escaped once for both: the hash is SHA-256 of those fields as a
+/// JSON array (title, link, authors, published, updated, summary, content, categories,
+/// enclosures, image), as it always was, or every stored item would look changed.
 pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
+    let mut out = ItemWriter {
+        json: Vec::with_capacity(512 + item.content.as_ref().map_or(0, String::len)),
+        hash: Sha256::new(),
+    };
+    out.field("{\"id\":", &item.id, false)?;
+    out.field(",\"source\":", &item.source, false)?;
+    out.hash.update(b"[");
+    out.field(",\"title\":", &item.title, true)?;
+    out.hash.update(b",");
+    out.field(",\"link\":", &item.link, true)?;
+    out.hash.update(b",");
+    out.field(",\"authors\":", &item.authors, true)?;
+    out.hash.update(b",");
+    out.field(",\"published\":", &item.published, true)?;
+    out.hash.update(b",");
+    out.field(",\"updated\":", &item.updated, true)?;
+    out.hash.update(b",");
+    out.field(",\"summary\":", &item.summary, true)?;
+    out.hash.update(b",");
+    out.field(",\"content\":", &item.content, true)?;
+    out.hash.update(b",");
+    out.field(",\"categories\":", &item.categories, true)?;
+    out.hash.update(b",");
+    out.field(",\"enclosures\":", &item.enclosures, true)?;
+    out.hash.update(b",");
+    out.field(",\"image\":", &item.image, true)?;
+    out.hash.update(b"]");
+    out.field(",\"first_seen\":", &item.first_seen, false)?;
+    out.json.push(b'}');
     Ok(Encoded {
-        hash: content_hash(item)?,
-        json: serde_json::to_string(item)?,
+        hash: out.hash.finalize().to_vec(),
+        json: String::from_utf8(out.json)?,
     })
 }
 
-/// Identifies an item's content as its source gave it, to tell a changed item from a
-/// re-listed one.
-fn content_hash(item: &Item) -> anyhow::Result<Vec<u8>> {
-    let fields = (
-        &item.title,
-        &item.link,
-        &item.authors,
-        &item.published,
-        &item.updated,
-        &item.summary,
-        &item.content,
-        &item.categories,
-        &item.enclosures,
-        &item.image,
-    );
-    Ok(Sha256::digest(serde_json::to_vec(&fields)?).to_vec())
+/// What [`encode`] writes to.
+struct ItemWriter {
+    json: Vec<u8>,
+    hash: Sha256,
+}
+
+impl ItemWriter {
+    /// Writes `key` (with what comes before it) and `value`, which also goes into the hash
+    /// when `hashed`.
+    fn field(&mut self, key: &str, value: &impl Serialize, hashed: bool) -> anyhow::Result<()> {
+        self.json.extend_from_slice(key.as_bytes());
+        let at = self.json.len();
+        serde_json::to_writer(&mut self.json, value)?;
+        if hashed {
+            self.hash.update(&self.json[at..]);
+        }
+        Ok(())
+    }
 }
 
 /// How often retention runs for a source, in seconds: a tenth of `retain`, at most a day,
@@ -858,6 +895,51 @@ mod tests {
             link: Some(format!("https://example.org/{id}")),
             published: published.map(at),
             ..Item::new("s", id, at(seen))
+        }
+    }
+
+    #[test]
+    fn an_encoding_is_serdes_json_and_the_hash_stores_always_had() {
+        // How the hash was made before `encode` wrote the JSON itself: stored hashes are
+        // this, so it must not change.
+        fn hash_as_before(item: &Item) -> Vec<u8> {
+            let fields = (
+                &item.title,
+                &item.link,
+                &item.authors,
+                &item.published,
+                &item.updated,
+                &item.summary,
+                &item.content,
+                &item.categories,
+                &item.enclosures,
+                &item.image,
+            );
+            Sha256::digest(serde_json::to_vec(&fields).unwrap()).to_vec()
+        }
+        let full = Item {
+            title: Some("Quotes \" and \\ and \u{1} and é 🚀".into()),
+            summary: Some("<p>a</p>\n\t".into()),
+            content: Some("<p>b &amp; c</p>".into()),
+            updated: Some(at(7)),
+            authors: vec![crate::model::Person {
+                name: "N".into(),
+                email: Some("n@example.org".into()),
+                url: None,
+            }],
+            categories: vec!["x".into(), "y\"z".into()],
+            enclosures: vec![crate::model::Enclosure {
+                url: "https://example.org/a.mp3".into(),
+                mime_type: Some("audio/mpeg".into()),
+                length: Some(12),
+            }],
+            image: Some("https://example.org/i.png".into()),
+            ..item("urn:x:\"1\"", Some(5), 6)
+        };
+        for item in [full, item("a", None, 1), Item::new("s", "b", at(2))] {
+            let encoded = encode(&item).unwrap();
+            assert_eq!(encoded.json, serde_json::to_string(&item).unwrap());
+            assert_eq!(encoded.hash, hash_as_before(&item), "{item:?}");
         }
     }
 
