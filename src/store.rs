@@ -430,6 +430,10 @@ impl Store {
                     }
                     Some((row, old_hash)) if old_hash == *hash => {
                         touch.execute(params![row, now])?;
+                        // An article never fetched (a run stopped between recording the
+                        // listing and fetching the page, or full text asked for since) is
+                        // wanted still; one fetched is in the item already.
+                        article(item)?;
                     }
                     Some((row, _)) => {
                         let old_data: String = data.query_row([row], |r| r.get(0))?;
@@ -453,6 +457,26 @@ impl Store {
                         changes.updated += 1;
                     }
                 }
+            }
+        } else if poll.full_text {
+            // Nothing listed (not modified, or the same bytes as before): the articles of the
+            // last listing's items that were never fetched are wanted still.
+            let mut unfetched = conn.prepare_cached(
+                "SELECT id, link FROM (
+                     SELECT id, json_extract(data, '$.link') AS link FROM items
+                     WHERE source = ?1
+                       AND last_seen >= (SELECT last_listed FROM sources WHERE name = ?1))
+                 WHERE link IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM full_text WHERE url = link)",
+            )?;
+            let rows = unfetched.query_map([source], |r| {
+                Ok(Wanted {
+                    id: r.get(0)?,
+                    link: r.get(1)?,
+                })
+            })?;
+            for row in rows {
+                wanted.push(row?);
             }
         }
         conn.prepare_cached(
@@ -1565,6 +1589,21 @@ mod tests {
         };
         assert_eq!(recorded.wanted, std::slice::from_ref(&wanted));
 
+        // Listed again before its page was read (the run was stopped), or not modified
+        // since: wanted still.
+        let mut relisted = poll(1, Some(&listing), None);
+        relisted.full_text = true;
+        let recorded = store.record_listing("s", &relisted).unwrap();
+        assert_eq!(recorded.changes, Changes::default());
+        assert_eq!(recorded.wanted, std::slice::from_ref(&wanted));
+        let mut not_modified = poll(1, None, None);
+        not_modified.full_text = true;
+        let recorded = store.record_listing("s", &not_modified).unwrap();
+        assert_eq!(recorded.wanted, std::slice::from_ref(&wanted));
+        not_modified.full_text = false;
+        let recorded = store.record_listing("s", &not_modified).unwrap();
+        assert!(recorded.wanted.is_empty());
+
         store
             .record_article("s", &wanted, at(1), Ok("<p>the whole story</p>"))
             .unwrap();
@@ -1581,6 +1620,8 @@ mod tests {
         let recorded = store.record_listing("s", &again).unwrap();
         assert_eq!(recorded.changes, Changes::default());
         assert!(recorded.wanted.is_empty());
+        again.items = None;
+        assert!(store.record_listing("s", &again).unwrap().wanted.is_empty());
         assert_eq!(
             stored(&store)[0].content.as_deref(),
             Some("<p>the whole story</p>")

@@ -120,6 +120,33 @@ async fn once_publishes_the_story_fetched_once() {
 }
 
 #[tokio::test]
+async fn items_stored_before_full_text_was_asked_for_get_their_story() {
+    // The same state as a run stopped after it stored the listing and before it read the
+    // page: an item in the store, its article never fetched.
+    let server = LogServer::start().await;
+    server.route("/feed.xml", Reply::ok(feed(&server.url(STORY))));
+    server.route(
+        STORY,
+        html(fixture("news-site/article-pyongyang-china-ties.html")),
+    );
+    let site = site_for(&server, "", "");
+    let config = std::fs::read_to_string(site.config()).unwrap();
+    site.write_config(&config.replace("full_text = true\n", ""));
+    let run = site.syndic(&["once"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(published(&site), teaser_only());
+    assert!(server.hits(STORY).is_empty());
+
+    site.write_config(&config);
+    let run = site.syndic(&["once"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.hits(STORY).len(), 1, "{}", run.stderr);
+    let (content, summary) = published(&site);
+    assert!(content.contains(SENTENCES[3]), "{content}");
+    assert_eq!(summary, TEASER);
+}
+
+#[tokio::test]
 async fn remove_drops_what_sits_inside_the_story() {
     let server = LogServer::start().await;
     server.route("/feed.xml", Reply::ok(feed(&server.url(STORY))));

@@ -115,6 +115,8 @@ pub(crate) async fn run(
     let mut moved_to = state.moved_to.clone().filter(|_| state.is_for(&source.url));
     let timing = Timing::new(&source.schedule, source.timezone, &source.name);
     shared.health().set(&source.name, &history);
+    // The source's article fetches in flight, if any.
+    let mut articles_job: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         match timing.next(&history, shared.clock.now()) {
             Next::Stopped => {
@@ -147,10 +149,12 @@ pub(crate) async fn run(
         if changes.new + changes.updated + changes.removed > 0 {
             shared.publish(Request::Source(source.name.clone()));
         }
+        // Items whose article has not been fetched are wanted at every poll until it is;
+        // while the last poll's fetches go on, this poll's are left to the next.
         let wanted = std::mem::take(&mut outcome.wanted);
-        if !wanted.is_empty() {
+        if !wanted.is_empty() && articles_job.as_ref().is_none_or(|job| job.is_finished()) {
             let job = full_text(shared.clone(), source.clone(), articles.clone(), wanted);
-            shared.tracker.spawn(job);
+            articles_job = Some(shared.tracker.spawn(job));
         }
         if stop.is_cancelled() {
             return;

@@ -312,3 +312,85 @@ fn a_recorder_that_never_runs_stands_down() {
     drop(Recorder(Some(h.shared.clone())));
     assert!(!h.shared.recording.load(Ordering::SeqCst));
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_unfetched_article_is_asked_for_again_but_never_twice_at_once() {
+    let h = harness();
+    let with_full_text = CONFIG.replace("alpha.rss\"\n", "alpha.rss\"\nfull_text = true\n");
+    let config = Config::parse(&with_full_text, &h._dir.path().join("syndic.toml")).unwrap();
+    let source = config.sources[0].clone();
+    assert!(source.full_text.is_some());
+    // The first poll lists one item; later ones are "not modified".
+    let listed = Arc::new(Mutex::new(false));
+    let fetch: FetchFn = Arc::new(move |source, _validators, now, _waiting, _abandon| {
+        let first = !std::mem::replace(&mut *listed.lock().unwrap(), true);
+        let result = Ok(if first {
+            Polled::Items {
+                items: vec![crate::model::Item {
+                    link: Some("http://127.0.0.1:9/story".into()),
+                    ..crate::model::Item::new(&source.name, "story", now)
+                }],
+                format: crate::source::feed::Format::Rss20,
+                title: None,
+                warning: None,
+                status: Some(200),
+                validators: Default::default(),
+                max_age: None,
+                moved_to: None,
+                listing: None,
+            }
+        } else {
+            Polled::NotModified {
+                status: Some(304),
+                max_age: None,
+                moved_to: None,
+                validators: None,
+            }
+        });
+        Box::pin(async move {
+            Some(Fetched {
+                result,
+                encoded: Vec::new(),
+                elapsed: Duration::ZERO,
+                held: None,
+            })
+        })
+    });
+    // Each article fetch takes 25 s (over two polls) and gives nothing, as when abandoned.
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    let articles: task::ArticlesFn = Arc::new(move |_source, wanted, _abandon| {
+        seen.lock()
+            .unwrap()
+            .push((tokio::time::Instant::now(), wanted));
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(25)).await;
+            Vec::new()
+        })
+    });
+    let stop = CancellationToken::new();
+    let handle = tokio::spawn(task::run(
+        h.shared.clone(),
+        source,
+        fetch,
+        articles,
+        stop.clone(),
+    ));
+    tokio::time::sleep(Duration::from_secs(80)).await;
+    stop.cancel();
+    handle.await.unwrap();
+    let calls = calls.lock().unwrap();
+    // Asked at the first poll; the polls while that runs ask nothing; the next polls after
+    // it ends without the article ask again.
+    assert!(calls.len() >= 2, "{} calls", calls.len());
+    for pair in calls.windows(2) {
+        assert!(
+            pair[1].0 - pair[0].0 >= Duration::from_secs(25),
+            "overlapping fetches"
+        );
+    }
+    for (_, wanted) in calls.iter() {
+        assert_eq!(wanted.len(), 1);
+        assert_eq!(wanted[0].link, "http://127.0.0.1:9/story");
+    }
+}
