@@ -10,6 +10,7 @@
 //! The schema is versioned with `PRAGMA user_version` and upgraded by [`MIGRATIONS`].
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -397,6 +398,12 @@ impl Store {
                  WHERE rowid = ?1",
             )?;
             let encoded = poll.encoded.filter(|e| e.len() == items.len());
+            // A source with nothing stored (its first poll) has no item to find: only an id
+            // listed twice is looked up, the second time.
+            let fresh = !conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE source = ?1)")?
+                .query_row([source], |r| r.get::<_, bool>(0))?;
+            let mut listed: HashSet<&str> = HashSet::new();
             for (n, item) in items.iter().enumerate() {
                 let made;
                 let Encoded { hash, json } = match encoded.map(|e| &e[n]) {
@@ -406,9 +413,12 @@ impl Store {
                         &made
                     }
                 };
-                let stored: Option<(i64, Vec<u8>)> = find
-                    .query_row(params![source, item.id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
+                let stored: Option<(i64, Vec<u8>)> = if fresh && listed.insert(&item.id) {
+                    None
+                } else {
+                    find.query_row(params![source, item.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?
+                };
                 match stored {
                     None => {
                         let data: Cow<str> = match article(item)? {
@@ -1571,6 +1581,22 @@ mod tests {
                 .unwrap();
             assert_eq!(first, ["c"], "few = {few}");
         }
+    }
+
+    #[test]
+    fn an_id_listed_twice_in_a_first_poll_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut edited = item("a", Some(1), 1);
+        edited.title = Some("edited".into());
+        let listing = [item("a", Some(1), 1), item("a", Some(1), 1), edited];
+        let changes = store
+            .record_poll("s", &poll(1, Some(&listing), None))
+            .unwrap();
+        assert_eq!((changes.new, changes.updated), (1, 1));
+        let stored = stored(&store);
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].title.as_deref(), Some("edited"));
     }
 
     #[test]
