@@ -31,6 +31,9 @@ pub const FILE_NAME: &str = "syndic.db";
 /// Bytes per page of a new store.
 const PAGE_SIZE: i64 = 16 * 1024;
 
+/// Bytes of write-ahead log after which a commit copies it into the database.
+const WAL_CHECKPOINT: i64 = 64 * 1024 * 1024;
+
 /// Schema steps; step N brings `user_version` from N to N+1. Never edit a step that shipped.
 const MIGRATIONS: &[&str] = &[
     "
@@ -227,7 +230,12 @@ impl Store {
         // for an fsync, and a first poll of the 1000-feed benchmark corpus (80 MB of store)
         // took 3.9 s instead of 2.6 s with the smaller log. The log is cut back to that size
         // after.
-        conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
+        let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+        conn.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            WAL_CHECKPOINT / page_size.max(512),
+        )?;
         conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         // 16 MB of page cache rather than 2: the date index of a million items fits, so a
         // batch of polls finds the pages its new items land on in memory and writes each
@@ -1690,7 +1698,15 @@ mod tests {
                 .unwrap()
         };
         let new = tempfile::tempdir().unwrap();
-        assert_eq!(page_size(&Store::open(new.path()).unwrap()), PAGE_SIZE);
+        let checkpoint = |store: &Store| -> i64 {
+            store
+                .conn
+                .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
+                .unwrap()
+        };
+        let store = Store::open(new.path()).unwrap();
+        assert_eq!(page_size(&store), PAGE_SIZE);
+        assert_eq!(checkpoint(&store) * PAGE_SIZE, WAL_CHECKPOINT);
 
         // A store made with SQLite's default pages, as stores were before.
         let old = tempfile::tempdir().unwrap();
@@ -1703,6 +1719,7 @@ mod tests {
         }
         let mut store = Store::open(old.path()).unwrap();
         assert_eq!(page_size(&store), 4096);
+        assert_eq!(checkpoint(&store) * 4096, WAL_CHECKPOINT);
         store
             .record_poll("s", &poll(1, Some(&[item("a", None, 1)]), None))
             .unwrap();
