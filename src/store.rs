@@ -382,7 +382,7 @@ impl Store {
                 };
                 let row: Option<Option<String>> =
                     cached.query_row([link], |r| r.get(0)).optional()?;
-                if row.is_none() {
+                if row.is_none() && !wanted.iter().any(|w: &Wanted| w.id == item.id) {
                     wanted.push(Wanted {
                         id: item.id.clone(),
                         link: link.clone(),
@@ -481,7 +481,8 @@ impl Store {
             // last listing's items that were never fetched are wanted still.
             let mut unfetched = conn.prepare_cached(
                 "SELECT id, link FROM (
-                     SELECT id, json_extract(data, '$.link') AS link FROM items
+                     SELECT id, CASE WHEN json_valid(data) THEN data ->> '$.link' END AS link
+                     FROM items
                      WHERE source = ?1
                        AND last_seen >= (SELECT last_listed FROM sources WHERE name = ?1))
                  WHERE link IS NOT NULL
@@ -690,7 +691,10 @@ impl Store {
         conn.execute(
             "INSERT INTO full_text (url, fetched, content, error) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (url) DO UPDATE SET
-                 fetched = excluded.fetched, content = excluded.content, error = excluded.error",
+                 fetched = excluded.fetched, content = excluded.content, error = excluded.error
+             -- A page fetched again (two items linking to it) that now fails keeps the
+             -- article it gave.
+             WHERE full_text.content IS NULL OR excluded.content IS NOT NULL",
             params![wanted.link, now.timestamp(), article.ok(), article.err()],
         )?;
         if let Ok(content) = article {
@@ -1687,6 +1691,31 @@ mod tests {
             (cached.content, cached.error.as_deref()),
             (None, Some("HTTP 500"))
         );
+        // A page that gave its article and fails when fetched again keeps the article.
+        store
+            .record_article("s", &wanted, at(4), Err("HTTP 500"))
+            .unwrap();
+        let cached = store.article(&wanted.link).unwrap().unwrap();
+        assert_eq!(cached.content.as_deref(), Some("<p>the whole story</p>"));
+    }
+
+    #[test]
+    fn a_stored_row_that_is_not_json_wants_nothing_and_breaks_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let listing = [item("a", Some(1), 1), item("b", Some(1), 1)];
+        let mut first = poll(1, Some(&listing), None);
+        first.full_text = true;
+        assert_eq!(store.record_listing("s", &first).unwrap().wanted.len(), 2);
+        store
+            .conn
+            .execute("UPDATE items SET data = 'not json' WHERE id = 'a'", [])
+            .unwrap();
+        let mut not_modified = poll(2, None, None);
+        not_modified.full_text = true;
+        let wanted = store.record_listing("s", &not_modified).unwrap().wanted;
+        assert_eq!(wanted.len(), 1);
+        assert_eq!(wanted[0].id, "b");
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub(crate) struct Shared {
     /// waiting for the store do not each hold one of the few blocking threads that
     /// parsing needs.
     recording: AtomicBool,
+    /// Each full-text source's article fetches started last, kept here rather than in its
+    /// task so that a task restarted by a reload sees those of the one before it.
+    articles: Mutex<HashMap<String, JoinHandle<()>>>,
 }
 
 /// What a panic said, when it said it with a string.
@@ -119,6 +122,7 @@ impl Shared {
             tracker: TaskTracker::new(),
             unrecorded: Mutex::default(),
             recording: AtomicBool::new(false),
+            articles: Mutex::default(),
         })
     }
 
@@ -275,6 +279,23 @@ impl Shared {
 
     pub(crate) fn health(&self) -> MutexGuard<'_, Health> {
         self.health.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `source` has no article fetches running (none started, or the last done).
+    pub(crate) fn articles_idle(&self, source: &str) -> bool {
+        self.articles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(source)
+            .is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Notes `job` as `source`'s article fetches.
+    pub(crate) fn articles_started(&self, source: &str, job: JoinHandle<()>) {
+        self.articles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(source.to_owned(), job);
     }
 
     pub(crate) fn publish(&self, request: Request) {

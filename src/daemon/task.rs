@@ -2,9 +2,10 @@
 //! and record it through [`crate::harvest`], ask for the feeds that include it to be
 //! re-published when something changed, and again — until told to stop.
 //!
-//! A poll that brings new items of a full-text source starts a background task (tracked
-//! with the others) that fetches their articles and asks for a re-publish once they are in;
-//! the source's schedule does not wait for it.
+//! A poll of a full-text source whose listing has items without their article (new ones,
+//! or ones whose page was never fetched) starts a background task (tracked with the others)
+//! that fetches those pages and asks for a re-publish once they are in; the source's
+//! schedule does not wait for it. One such task runs per source at a time.
 //!
 //! Stopping is two-staged. `stop` ends the wait between polls at once but lets a poll in
 //! flight finish; the daemon's hard stop (after the grace period) abandons a fetch still in
@@ -115,8 +116,6 @@ pub(crate) async fn run(
     let mut moved_to = state.moved_to.clone().filter(|_| state.is_for(&source.url));
     let timing = Timing::new(&source.schedule, source.timezone, &source.name);
     shared.health().set(&source.name, &history);
-    // The source's article fetches in flight, if any.
-    let mut articles_job: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         match timing.next(&history, shared.clock.now()) {
             Next::Stopped => {
@@ -137,6 +136,9 @@ pub(crate) async fn run(
             }
         }
         let now = shared.clock.now();
+        // Asked before the poll: fetches that end while it is recorded may have stored an
+        // article after the poll found it missing.
+        let articles_idle = shared.articles_idle(&source.name);
         let Some(mut outcome) = poll_once(&shared, &source, &fetch, &history, now, &stop).await
         else {
             return;
@@ -150,11 +152,11 @@ pub(crate) async fn run(
             shared.publish(Request::Source(source.name.clone()));
         }
         // Items whose article has not been fetched are wanted at every poll until it is;
-        // while the last poll's fetches go on, this poll's are left to the next.
+        // while earlier fetches of the source go on, this poll's are left to the next.
         let wanted = std::mem::take(&mut outcome.wanted);
-        if !wanted.is_empty() && articles_job.as_ref().is_none_or(|job| job.is_finished()) {
+        if !wanted.is_empty() && articles_idle {
             let job = full_text(shared.clone(), source.clone(), articles.clone(), wanted);
-            articles_job = Some(shared.tracker.spawn(job));
+            shared.articles_started(&source.name, shared.tracker.spawn(job));
         }
         if stop.is_cancelled() {
             return;

@@ -368,17 +368,21 @@ async fn an_unfetched_article_is_asked_for_again_but_never_twice_at_once() {
             Vec::new()
         })
     });
-    let stop = CancellationToken::new();
-    let handle = tokio::spawn(task::run(
-        h.shared.clone(),
-        source,
-        fetch,
-        articles,
-        stop.clone(),
-    ));
-    tokio::time::sleep(Duration::from_secs(80)).await;
-    stop.cancel();
-    handle.await.unwrap();
+    // A reload restarts the task while the first fetches run: the new task must not start
+    // its own meanwhile.
+    for seconds in [12, 68] {
+        let stop = CancellationToken::new();
+        let handle = tokio::spawn(task::run(
+            h.shared.clone(),
+            source.clone(),
+            fetch.clone(),
+            articles.clone(),
+            stop.clone(),
+        ));
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        stop.cancel();
+        handle.await.unwrap();
+    }
     let calls = calls.lock().unwrap();
     // Asked at the first poll; the polls while that runs ask nothing; the next polls after
     // it ends without the article ask again.

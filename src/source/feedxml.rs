@@ -443,7 +443,10 @@ pub fn plain_web_url(url: &str) -> bool {
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (host, path) = rest.split_at(host_end);
     let host = host.split_once(':').map_or(Some(host), |(h, port)| {
-        (port.is_empty() || port.parse::<u16>().is_ok()).then_some(h)
+        // Digits only: `parse` would also take a sign, which url refuses.
+        (port.bytes().all(|b| b.is_ascii_digit())
+            && (port.is_empty() || port.parse::<u16>().is_ok()))
+        .then_some(h)
     });
     host.is_some_and(plain_host)
         && path.bytes().all(|b| {
@@ -741,6 +744,7 @@ mod tests {
             ("http://EXAMPLE.org:8080", true),
             ("http://a.example.:/x", true),
             ("http://a.example:65536/", false),
+            ("http://a.example:+80/", false),
             ("http://1.2.3.4/", false),
             ("http://a.0x1f/", false),
             ("http://xn--a.example/", false),
@@ -772,7 +776,7 @@ mod tests {
             pick(&mut url, b"a0.-9xXnF1", 12);
             if n % 3 == 0 {
                 url.push(':');
-                pick(&mut url, b"0123456789", 6);
+                pick(&mut url, b"0123456789+-", 6);
             }
             pick(&mut url, b"/?#%_a.~'9", 8);
             if plain_web_url(&url) {
