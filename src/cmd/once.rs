@@ -79,6 +79,8 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
     let started = Instant::now();
     let now = Utc::now().trunc_subsecs(0);
     let mut store = Store::open(&config.daemon.state_dir)?;
+    // Batch follows batch with no pause: the log is copied into the database meanwhile.
+    store.checkpoint_aside()?;
     let fetcher = Fetcher::new(&config.daemon)?;
     let limits = Arc::new(Limits::new(
         config.daemon.concurrency,
