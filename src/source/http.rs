@@ -224,7 +224,9 @@ impl Fetcher {
                 limit: self.max_body,
             });
         }
-        let mut bytes = Vec::new();
+        // Room for the length the server gave (at most `max_body`, checked above), not a
+        // buffer grown and copied a dozen times.
+        let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
             if (bytes.len() + chunk.len()) as u64 > self.max_body {
                 return Err(FetchError::TooLarge {
