@@ -10,7 +10,6 @@
 //! The schema is versioned with `PRAGMA user_version` and upgraded by [`MIGRATIONS`].
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::ffi::c_int;
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
@@ -455,12 +454,11 @@ impl Store {
                  WHERE rowid = ?1",
             )?;
             let encoded = poll.encoded.filter(|e| e.len() == items.len());
-            // A source with nothing stored (its first poll) has no item to find: only an id
-            // listed twice is looked up, the second time.
+            // A source with nothing stored (its first poll) has no item to find: an id listed
+            // twice is found when its second insert fails.
             let fresh = !conn
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE source = ?1)")?
                 .query_row([source], |r| r.get::<_, bool>(0))?;
-            let mut listed: HashSet<&str> = HashSet::new();
             for (n, item) in items.iter().enumerate() {
                 let made;
                 let Encoded { hash, json } = match encoded.map(|e| &e[n]) {
@@ -470,31 +468,43 @@ impl Store {
                         &made
                     }
                 };
-                let stored: Option<(i64, Vec<u8>)> = if fresh && listed.insert(&item.id) {
-                    None
-                } else {
-                    find.query_row(params![source, item.id], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?
+                let mut find = |id: &str| -> rusqlite::Result<Option<(i64, Vec<u8>)>> {
+                    find.query_row(params![source, id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
                 };
-                match stored {
-                    None => {
-                        let data: Cow<str> = match article(item)? {
-                            Some(content) => Cow::Owned(serde_json::to_string(&Item {
-                                content: Some(content),
-                                ..item.clone()
-                            })?),
-                            None => Cow::Borrowed(json),
-                        };
-                        insert.execute(params![
-                            source,
-                            item.id,
-                            item.date().timestamp(),
-                            item.first_seen.timestamp(),
-                            hash,
-                            data
-                        ])?;
-                        changes.new += 1;
+                let mut stored = if fresh { None } else { find(&item.id)? };
+                if stored.is_none() {
+                    let data: Cow<str> = match article(item)? {
+                        Some(content) => Cow::Owned(serde_json::to_string(&Item {
+                            content: Some(content),
+                            ..item.clone()
+                        })?),
+                        None => Cow::Borrowed(json),
+                    };
+                    let inserted = insert.execute(params![
+                        source,
+                        item.id,
+                        item.date().timestamp(),
+                        item.first_seen.timestamp(),
+                        hash,
+                        data
+                    ]);
+                    match inserted {
+                        Ok(_) => {
+                            changes.new += 1;
+                            continue;
+                        }
+                        Err(rusqlite::Error::SqliteFailure(e, _))
+                            if fresh
+                                && e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+                        {
+                            stored = find(&item.id)?;
+                        }
+                        Err(e) => return Err(e.into()),
                     }
+                }
+                match stored {
+                    None => anyhow::bail!("item {:?} is neither stored nor new", item.id),
                     Some((row, old_hash)) if old_hash == *hash => {
                         touch.execute(params![row, now])?;
                         // An article never fetched (a run stopped between recording the
