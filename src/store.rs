@@ -15,7 +15,8 @@ use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc::{self, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -28,6 +29,7 @@ use rusqlite::{
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use tracing::{debug, warn};
 
 use crate::model::Item;
 use crate::source::http::Validators;
@@ -123,13 +125,56 @@ pub struct Store {
 /// A thread with a connection of its own that copies the write-ahead log into the database
 /// while the writer goes on ([`Store::checkpoint_aside`]).
 struct Checkpointer {
-    /// Frames in the log at the last commit, as the WAL hook saw them.
-    frames: Arc<AtomicI64>,
-    /// Frames past which the writer waits for the log to be copied and started again.
-    ceiling: i64,
-    /// Checkpoints the thread has run that copied something.
-    runs: Arc<AtomicUsize>,
+    counts: Arc<Counts>,
     thread: Option<thread::JoinHandle<()>>,
+}
+
+/// What checkpointing aside has done, for the log and tests.
+#[derive(Default)]
+struct Counts {
+    /// Frames in the log at the last commit, as the WAL hook saw them (0 once a checkpoint
+    /// at the ceiling has copied them all).
+    frames: AtomicI64,
+    /// The thread's checkpoints that copied frames.
+    copies: AtomicUsize,
+    /// Checkpoints at the ceiling, after which the log started again.
+    restarts: AtomicUsize,
+}
+
+/// The checkpoint thread: a passive checkpoint at each wake, until the writer's WAL hook
+/// (which holds the sender) is removed.
+fn copy_when_woken(
+    copier: &Connection,
+    woken: &mpsc::Receiver<()>,
+    copying: &Mutex<()>,
+    counts: &Counts,
+) {
+    let mut last = (0, 0);
+    let mut failures = 0;
+    while woken.recv().is_ok() {
+        let _copying = copying.lock().unwrap_or_else(PoisonError::into_inner);
+        // A connection that has read nothing has not opened the log, and its checkpoint
+        // copies nothing. Passive: copies what is committed and waits for no one.
+        let copied = copier
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+            .and_then(|()| copier.wal_checkpoint_v2(DEFAULT_NAME, CheckpointMode::PASSIVE));
+        match copied {
+            Ok((frames, copied)) => {
+                if copied > 0 && (frames, copied) != last {
+                    counts.copies.fetch_add(1, Ordering::Relaxed);
+                }
+                last = (frames, copied);
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy => {}
+            Err(e) => {
+                failures += 1;
+                if failures <= 3 {
+                    warn!(error = %e, "Cannot copy the store's log.");
+                }
+            }
+        }
+    }
 }
 
 impl Drop for Store {
@@ -140,12 +185,17 @@ impl Drop for Store {
             let _ = self
                 .conn
                 .wal_hook(None::<fn(&mut Wal, c_int) -> rusqlite::Result<()>>);
-            if let Some(thread) = c.thread.take() {
-                let _ = thread.join();
+            if let Some(thread) = c.thread.take()
+                && thread.join().is_err()
+            {
+                warn!("The store's checkpoint thread panicked.");
             }
-            tracing::debug!(
-                checkpoints = c.runs.load(Ordering::Relaxed),
-                "Log copied aside."
+            let counts = &c.counts;
+            debug!(
+                copies = counts.copies.load(Ordering::Relaxed),
+                restarts = counts.restarts.load(Ordering::Relaxed),
+                frames_left = counts.frames.load(Ordering::Relaxed),
+                "Store log copied aside."
             );
         }
     }
@@ -666,25 +716,18 @@ impl Store {
         if committed.is_err() && !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        committed?;
-        if let Some(c) = &self.checkpointer
-            && c.frames.load(Ordering::Relaxed) >= c.ceiling
-        {
-            // Copies what the thread has not, and lets the next write start the log again.
-            self.conn
-                .wal_checkpoint_v2(DEFAULT_NAME, CheckpointMode::RESTART)
-                .context("cannot checkpoint the store's log")?;
-        }
-        Ok(())
+        Ok(committed?)
     }
 
     /// Copies the write-ahead log into the database on a thread of its own from now on,
-    /// for a writer that commits batch after batch ([`Store::commit_batch`]): SQLite's own
+    /// for a writer that commits transaction after transaction (`once`): SQLite's own
     /// checkpoint runs in the commit that fills the log, and its copy and sync stalled the
     /// writer of the 5000-feed benchmark's first poll about once a second. Here a commit
-    /// past [`WAL_CHECKPOINT`] of log wakes the thread, which copies without blocking
-    /// anyone; as the writer never pauses, the log cannot start again meanwhile, so at
-    /// [`WAL_CEILING`] the writer waits for a copy of the rest and the log starts again.
+    /// past [`WAL_CHECKPOINT`] of log wakes the thread, which copies what is committed
+    /// while the writer goes on. As that writer hardly pauses, the log cannot start again
+    /// by itself, so a commit past [`WAL_CEILING`] waits for the copy in hand, copies the
+    /// rest and starts it again (a reader of another process holding it up only delays
+    /// that to a later commit).
     pub fn checkpoint_aside(&mut self) -> anyhow::Result<()> {
         self.checkpoint_aside_at(WAL_CHECKPOINT, WAL_CEILING)
     }
@@ -700,44 +743,42 @@ impl Store {
         let copier = Connection::open(&self.path)
             .with_context(|| format!("cannot open store {}", self.path.display()))?;
         let (wake, woken) = mpsc::sync_channel::<()>(1);
-        let runs = Arc::new(AtomicUsize::new(0));
-        let counted = runs.clone();
-        let thread = thread::Builder::new()
-            .name("checkpoint".into())
-            .spawn(move || {
-                // Ends when the hook, which holds the sender, is removed.
-                while woken.recv().is_ok() {
-                    // A connection that has read nothing has not opened the log, and its
-                    // checkpoint copies nothing.
-                    let opened =
-                        copier.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()));
-                    // Passive: copies what is committed, waits for no one. It may find
-                    // the writer's own checkpoint running, and then leaves it that.
-                    let copied = opened.and_then(|()| {
-                        copier.wal_checkpoint_v2(DEFAULT_NAME, CheckpointMode::PASSIVE)
-                    });
-                    if let Ok((_, copied)) = copied
-                        && copied > 0
-                    {
-                        counted.fetch_add(1, Ordering::Relaxed);
+        // Held by whoever copies the log: SQLite does not wait for another checkpoint.
+        let copying = Arc::new(Mutex::new(()));
+        let counts = Arc::new(Counts::default());
+        let thread = {
+            let (copying, counts) = (copying.clone(), counts.clone());
+            thread::Builder::new()
+                .name("checkpoint".into())
+                .spawn(move || copy_when_woken(&copier, &woken, &copying, &counts))
+                .context("cannot start the checkpoint thread")?
+        };
+        // Replaces SQLite's own checkpointing after commits (wal_autocheckpoint). The
+        // commit has happened when it runs: an error is only logged.
+        let seen = counts.clone();
+        self.conn
+            .wal_hook(Some(move |wal: &mut Wal, frames: c_int| {
+                let frames = i64::from(frames);
+                seen.frames.store(frames, Ordering::Relaxed);
+                if frames >= ceiling {
+                    let _copying = copying.lock().unwrap_or_else(PoisonError::into_inner);
+                    match wal.checkpoint_v2(CheckpointMode::RESTART) {
+                        Ok(_) => {
+                            seen.restarts.fetch_add(1, Ordering::Relaxed);
+                            // All copied: the next write starts the log again.
+                            seen.frames.store(0, Ordering::Relaxed);
+                        }
+                        Err(e) => warn!(error = %e, frames, "Cannot copy the store's log yet."),
                     }
+                } else if frames >= every
+                    && let Err(TrySendError::Disconnected(())) = wake.try_send(())
+                {
+                    warn!("The store's checkpoint thread has stopped.");
                 }
-            })
-            .context("cannot start the checkpoint thread")?;
-        let frames = Arc::new(AtomicI64::new(0));
-        let seen = frames.clone();
-        // Replaces SQLite's own checkpointing after commits (wal_autocheckpoint).
-        self.conn.wal_hook(Some(move |_: &mut Wal, pages: c_int| {
-            seen.store(i64::from(pages), Ordering::Relaxed);
-            if i64::from(pages) >= every {
-                let _ = wake.try_send(());
-            }
-            Ok(())
-        }))?;
+                Ok(())
+            }))?;
         self.checkpointer = Some(Checkpointer {
-            frames,
-            ceiling,
-            runs,
+            counts,
             thread: Some(thread),
         });
         Ok(())
@@ -1728,66 +1769,87 @@ mod tests {
         }
     }
 
-    #[test]
-    fn checkpoints_aside_copy_the_log_and_the_writer_starts_it_again_at_the_ceiling() {
-        // Batches of 20 items of 2 KB, as `once` commits them.
-        fn write(store: &mut Store, batches: std::ops::Range<u32>) -> Vec<i64> {
-            let mut frames = Vec::new();
-            for n in batches {
-                let items: Vec<Item> = (0..20)
-                    .map(|i| Item {
-                        content: Some("x".repeat(2000)),
-                        ..item(&format!("{n}-{i}"), Some(n % 28 + 1), 1)
-                    })
-                    .collect();
-                store.begin_batch().unwrap();
-                store
-                    .record_poll(&format!("s{}", n % 7), &poll(1, Some(&items), None))
-                    .unwrap();
-                store.commit_batch().unwrap();
-                let c = store.checkpointer.as_ref().unwrap();
-                frames.push(c.frames.load(Ordering::Relaxed));
-            }
-            frames
-        }
-        let dir = tempfile::tempdir().unwrap();
-        // No thread woken (its mark is never reached): the log grows to the ceiling of
-        // 32 pages, then starts again.
-        let mut store = Store::open(dir.path()).unwrap();
-        store.checkpoint_aside_at(i64::MAX, 32 * PAGE_SIZE).unwrap();
-        let frames = write(&mut store, 0..40);
-        assert!(frames.iter().all(|&f| f < 32 + 16), "{frames:?}");
-        assert!(
-            frames.windows(2).any(|w| w[1] < w[0]),
-            "the log never started again: {frames:?}"
-        );
-        assert_eq!(
+    /// Commits `batches` transactions of 20 items of 2 KB, as `once` does; the frames in
+    /// the log after each.
+    fn write_batches(store: &mut Store, batches: std::ops::Range<u32>) -> Vec<i64> {
+        let mut frames = Vec::new();
+        for n in batches {
+            let items: Vec<Item> = (0..20)
+                .map(|i| Item {
+                    content: Some("x".repeat(2000)),
+                    ..item(&format!("{n}-{i}"), Some(n % 28 + 1), 1)
+                })
+                .collect();
+            store.begin_batch().unwrap();
             store
-                .checkpointer
-                .as_ref()
-                .unwrap()
-                .runs
-                .load(Ordering::Relaxed),
-            0
-        );
-        drop(store);
+                .record_poll(&format!("s{}", n % 7), &poll(1, Some(&items), None))
+                .unwrap();
+            store.commit_batch().unwrap();
+            frames.push(counts(store).frames.load(Ordering::Relaxed));
+        }
+        frames
+    }
 
-        // The thread woken past 8 pages copies the log.
+    fn counts(store: &Store) -> &Counts {
+        &store.checkpointer.as_ref().unwrap().counts
+    }
+
+    #[test]
+    fn at_the_ceiling_a_commit_copies_the_log_and_it_starts_again() {
+        let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
-        store
-            .checkpoint_aside_at(8 * PAGE_SIZE, 64 * PAGE_SIZE)
+        // The thread is never woken: the log grows to 32 pages, then starts again.
+        store.checkpoint_aside_at(i64::MAX, 32 * PAGE_SIZE).unwrap();
+        let frames = write_batches(&mut store, 0..40);
+        assert!(frames.iter().all(|&f| f < 32 + 16), "{frames:?}");
+        assert!(counts(&store).restarts.load(Ordering::Relaxed) > 0);
+        assert!(frames.windows(2).any(|w| w[1] < w[0]), "{frames:?}");
+        assert_eq!(counts(&store).copies.load(Ordering::Relaxed), 0);
+
+        // A reader of another connection holds the log up: commits still succeed (and
+        // copy nothing), and once it is gone the log starts again.
+        store.conn.busy_timeout(Duration::from_millis(20)).unwrap();
+        let reader = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
             .unwrap();
-        write(&mut store, 40..80);
-        let runs = store.checkpointer.as_ref().unwrap().runs.clone();
+        let held = write_batches(&mut store, 40..60);
+        assert!(held.windows(2).all(|w| w[1] > w[0]), "{held:?}");
+        assert!(*held.last().unwrap() >= 32, "{held:?}");
+        reader.execute_batch("COMMIT").unwrap();
+        let freed = write_batches(&mut store, 60..62);
+        assert!(freed[1] < *held.last().unwrap(), "{freed:?}");
         drop(store);
-        assert!(runs.load(Ordering::Relaxed) > 0);
 
         let store = Store::open(dir.path()).unwrap();
         let count: i64 = store
             .conn
             .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(count, 80 * 20);
+        assert_eq!(count, 62 * 20);
+    }
+
+    #[test]
+    fn the_checkpoint_thread_copies_the_log_so_it_starts_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        // Woken past 8 pages; no ceiling.
+        store.checkpoint_aside_at(8 * PAGE_SIZE, i64::MAX).unwrap();
+        let mut frames = write_batches(&mut store, 0..10);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        // With the writer pausing, the thread catches up and the next write starts the
+        // log again.
+        for n in 10.. {
+            std::thread::sleep(Duration::from_millis(20));
+            frames.extend(write_batches(&mut store, n..n + 1));
+            if frames.windows(2).any(|w| w[1] < w[0]) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{frames:?}");
+        }
+        assert!(counts(&store).copies.load(Ordering::Relaxed) > 0);
+        assert_eq!(counts(&store).restarts.load(Ordering::Relaxed), 0);
     }
 
     #[test]
