@@ -126,6 +126,9 @@ pub struct Store {
 /// while the writer goes on ([`Store::checkpoint_aside`]).
 struct Checkpointer {
     counts: Arc<Counts>,
+    /// Held by whoever copies the log (the thread, or a commit at the ceiling).
+    #[cfg_attr(not(test), allow(dead_code))]
+    copying: Arc<Mutex<()>>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -181,7 +184,8 @@ impl Drop for Store {
     fn drop(&mut self) {
         if let Some(mut c) = self.checkpointer.take() {
             // Dropping the hook drops the thread's only sender: it ends after any copy in
-            // hand, before the writer's connection closes (and copies the rest itself).
+            // hand, before the writer's connection closes (and, when it is the last
+            // connection to the file, copies the rest itself).
             let _ = self
                 .conn
                 .wal_hook(None::<fn(&mut Wal, c_int) -> rusqlite::Result<()>>);
@@ -726,8 +730,9 @@ impl Store {
     /// past [`WAL_CHECKPOINT`] of log wakes the thread, which copies what is committed
     /// while the writer goes on. As that writer hardly pauses, the log cannot start again
     /// by itself, so a commit past [`WAL_CEILING`] waits for the copy in hand, copies the
-    /// rest and starts it again (a reader of another process holding it up only delays
-    /// that to a later commit).
+    /// rest and lets the next write start it again. A reader holding the log up (another
+    /// connection's open read) makes that commit wait up to the busy timeout; the next
+    /// try is then a further [`WAL_CHECKPOINT`] on.
     pub fn checkpoint_aside(&mut self) -> anyhow::Result<()> {
         self.checkpoint_aside_at(WAL_CHECKPOINT, WAL_CEILING)
     }
@@ -755,23 +760,35 @@ impl Store {
         };
         // Replaces SQLite's own checkpointing after commits (wal_autocheckpoint). The
         // commit has happened when it runs: an error is only logged.
-        let seen = counts.clone();
+        let (seen, held) = (counts.clone(), copying.clone());
+        // Where the next checkpoint at the ceiling is tried: a reader that holds the log up
+        // makes each try wait for the busy timeout, so after a failure the next waits for
+        // another `every` frames.
+        let mut next_try = ceiling;
+        let mut stopped = false;
         self.conn
             .wal_hook(Some(move |wal: &mut Wal, frames: c_int| {
                 let frames = i64::from(frames);
                 seen.frames.store(frames, Ordering::Relaxed);
-                if frames >= ceiling {
-                    let _copying = copying.lock().unwrap_or_else(PoisonError::into_inner);
+                if frames >= next_try {
+                    let _copying = held.lock().unwrap_or_else(PoisonError::into_inner);
                     match wal.checkpoint_v2(CheckpointMode::RESTART) {
                         Ok(_) => {
                             seen.restarts.fetch_add(1, Ordering::Relaxed);
                             // All copied: the next write starts the log again.
                             seen.frames.store(0, Ordering::Relaxed);
+                            next_try = ceiling;
+                            return Ok(());
                         }
-                        Err(e) => warn!(error = %e, frames, "Cannot copy the store's log yet."),
+                        Err(e) => {
+                            warn!(error = %e, frames, "Cannot copy the store's log yet.");
+                            next_try = frames.saturating_add(every);
+                        }
                     }
-                } else if frames >= every
+                }
+                if frames >= every
                     && let Err(TrySendError::Disconnected(())) = wake.try_send(())
+                    && !std::mem::replace(&mut stopped, true)
                 {
                     warn!("The store's checkpoint thread has stopped.");
                 }
@@ -779,6 +796,7 @@ impl Store {
             }))?;
         self.checkpointer = Some(Checkpointer {
             counts,
+            copying,
             thread: Some(thread),
         });
         Ok(())
@@ -1802,24 +1820,39 @@ mod tests {
         store.checkpoint_aside_at(i64::MAX, 32 * PAGE_SIZE).unwrap();
         let frames = write_batches(&mut store, 0..40);
         assert!(frames.iter().all(|&f| f < 32 + 16), "{frames:?}");
-        assert!(counts(&store).restarts.load(Ordering::Relaxed) > 0);
-        assert!(frames.windows(2).any(|w| w[1] < w[0]), "{frames:?}");
+        assert!(counts(&store).restarts.load(Ordering::Relaxed) > 2);
+        // After a checkpoint at the ceiling, the next batch is alone in the log.
+        assert!(
+            frames.windows(2).all(|w| w[0] > 0 || w[1] < 16),
+            "{frames:?}"
+        );
         assert_eq!(counts(&store).copies.load(Ordering::Relaxed), 0);
 
-        // A reader of another connection holds the log up: commits still succeed (and
-        // copy nothing), and once it is gone the log starts again.
-        store.conn.busy_timeout(Duration::from_millis(20)).unwrap();
-        let reader = Connection::open(dir.path().join(FILE_NAME)).unwrap();
-        reader.execute_batch("BEGIN").unwrap();
-        let _: i64 = reader
-            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
-            .unwrap();
-        let held = write_batches(&mut store, 40..60);
-        assert!(held.windows(2).all(|w| w[1] > w[0]), "{held:?}");
-        assert!(*held.last().unwrap() >= 32, "{held:?}");
-        reader.execute_batch("COMMIT").unwrap();
-        let freed = write_batches(&mut store, 60..62);
-        assert!(freed[1] < *held.last().unwrap(), "{freed:?}");
+        // The copy in hand is waited for: a commit at the ceiling while the log is being
+        // copied (the lock held here, for half a second) waits, then copies the rest.
+        let copying = store.checkpointer.as_ref().unwrap().copying.clone();
+        let (locked, release) = (mpsc::channel(), Duration::from_millis(500));
+        let holder = std::thread::spawn(move || {
+            let _copying = copying.lock().unwrap();
+            locked.0.send(()).unwrap();
+            std::thread::sleep(release);
+        });
+        locked.1.recv().unwrap();
+        let restarts = counts(&store).restarts.load(Ordering::Relaxed);
+        let mut waited = None;
+        for n in 40..80 {
+            let started = std::time::Instant::now();
+            if write_batches(&mut store, n..n + 1) == [0] {
+                waited = Some(started.elapsed());
+                break;
+            }
+        }
+        holder.join().unwrap();
+        assert!(waited.unwrap() >= Duration::from_millis(200), "{waited:?}");
+        assert_eq!(
+            counts(&store).restarts.load(Ordering::Relaxed),
+            restarts + 1
+        );
         drop(store);
 
         let store = Store::open(dir.path()).unwrap();
@@ -1827,7 +1860,31 @@ mod tests {
             .conn
             .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(count, 62 * 20);
+        assert!(count > 40 * 20, "{count}");
+    }
+
+    #[test]
+    fn a_reader_holding_the_log_up_fails_no_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .checkpoint_aside_at(16 * PAGE_SIZE, 32 * PAGE_SIZE)
+            .unwrap();
+        store.conn.busy_timeout(Duration::from_millis(20)).unwrap();
+        write_batches(&mut store, 0..2);
+        let reader = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        // Commits go on (none returns the checkpoint's failure); the log cannot start again.
+        let held = write_batches(&mut store, 2..30);
+        assert!(held.windows(2).all(|w| w[1] > w[0]), "{held:?}");
+        assert!(*held.last().unwrap() >= 32, "{held:?}");
+        reader.execute_batch("COMMIT").unwrap();
+        // Once it is gone, the log starts again within a few commits.
+        let freed = write_batches(&mut store, 30..40);
+        assert!(freed.iter().any(|&f| f < held[0]), "{freed:?}");
     }
 
     #[test]
