@@ -432,51 +432,66 @@ impl Walker<'_> {
 /// is: scheme, a host of letters, digits, dots and dashes (and a port), and a path of
 /// printable ASCII that needs no escaping. Hosts url reads otherwise (a last label that is a
 /// number, as in an IPv4 address; an `xn--` label, which must decode) and anything else go
-/// through url.
+/// through url. It runs on every link a feed has, several times: one pass over the bytes.
 pub fn plain_web_url(url: &str) -> bool {
-    let Some(rest) = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-    else {
-        return false;
+    let b = url.as_bytes();
+    let rest = match b.strip_prefix(b"https://") {
+        Some(rest) => rest,
+        None => match b.strip_prefix(b"http://") {
+            Some(rest) => rest,
+            None => return false,
+        },
     };
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (host, path) = rest.split_at(host_end);
-    let host = host.split_once(':').map_or(Some(host), |(h, port)| {
-        // Digits only: `parse` would also take a sign, which url refuses.
-        (port.bytes().all(|b| b.is_ascii_digit())
-            && (port.is_empty() || port.parse::<u16>().is_ok()))
-        .then_some(h)
-    });
-    host.is_some_and(plain_host)
-        && path.bytes().all(|b| {
-            b.is_ascii_graphic()
-                && !matches!(
-                    b,
-                    b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
-                )
-        })
+    let host_end = rest
+        .iter()
+        .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(host_end);
+    let (host, port) = match authority.iter().position(|&c| c == b':') {
+        Some(colon) => (&authority[..colon], &authority[colon + 1..]),
+        None => (authority, &b""[..]),
+    };
+    // Digits only: `parse` would also take a sign, which url refuses.
+    let port_ok = port.iter().all(u8::is_ascii_digit)
+        && (port.is_empty() || std::str::from_utf8(port).is_ok_and(|p| p.parse::<u16>().is_ok()));
+    port_ok && plain_host(host) && path.iter().all(|&c| PLAIN_PATH[usize::from(c)])
 }
 
+/// The bytes a plain URL's path, query and fragment may hold as they are: printable ASCII
+/// that url would not escape.
+const PLAIN_PATH: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_graphic()
+            && !matches!(
+                b,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            );
+        c += 1;
+    }
+    table
+};
+
 /// A host name of ASCII letters, digits, dots and dashes that url takes as a plain domain.
-fn plain_host(host: &str) -> bool {
+fn plain_host(host: &[u8]) -> bool {
     if host.is_empty()
-        || host.starts_with(['.', '-'])
+        || matches!(host[0], b'.' | b'-')
         || !host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
     {
         return false;
     }
-    let mut labels = host.strip_suffix('.').unwrap_or(host).split('.');
-    let numeric = |label: &str| {
-        label.bytes().all(|b| b.is_ascii_digit())
-            || label.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
-    };
-    labels.next_back().is_some_and(|last| !numeric(last))
+    let trimmed = host.strip_suffix(b".").unwrap_or(host);
+    let last = trimmed.rsplit(|&b| b == b'.').next().unwrap_or_default();
+    let numeric = last.iter().all(u8::is_ascii_digit)
+        || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"0x"));
+    !numeric
         && !host
-            .split('.')
-            .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
+            .split(|&b| b == b'.')
+            .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"xn--")))
 }
 
 /// `url` (trimmed) made absolute against `base`; None when empty or unresolvable. An
