@@ -68,6 +68,17 @@ fn published(site: &Site) -> (String, String) {
     (text("content_html"), text("summary"))
 }
 
+/// A server with the teaser feed at `/feed.xml` and the story its item links to.
+async fn serving_the_story() -> LogServer {
+    let server = LogServer::start().await;
+    server.route("/feed.xml", Reply::ok(feed(&server.url(STORY))));
+    server.route(
+        STORY,
+        html(fixture("news-site/article-pyongyang-china-ties.html")),
+    );
+    server
+}
+
 fn cached(site: &Site, url: &str) -> syndic::store::Article {
     let store = Store::open(&site.dir.path().join("state")).unwrap();
     store
@@ -78,12 +89,7 @@ fn cached(site: &Site, url: &str) -> syndic::store::Article {
 
 #[tokio::test]
 async fn once_publishes_the_story_fetched_once() {
-    let server = LogServer::start().await;
-    server.route("/feed.xml", Reply::ok(feed(&server.url(STORY))));
-    server.route(
-        STORY,
-        html(fixture("news-site/article-pyongyang-china-ties.html")),
-    );
+    let server = serving_the_story().await;
     let site = site_for(&server, "", "");
     let run = site.syndic(&["once"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -123,12 +129,7 @@ async fn once_publishes_the_story_fetched_once() {
 async fn items_stored_before_full_text_was_asked_for_get_their_story() {
     // The same state as a run stopped after it stored the listing and before it read the
     // page: an item in the store, its article never fetched.
-    let server = LogServer::start().await;
-    server.route("/feed.xml", Reply::ok(feed(&server.url(STORY))));
-    server.route(
-        STORY,
-        html(fixture("news-site/article-pyongyang-china-ties.html")),
-    );
+    let server = serving_the_story().await;
     let site = site_for(&server, "", "");
     let config = std::fs::read_to_string(site.config()).unwrap();
     site.write_config(&config.replace("full_text = true\n", ""));
@@ -148,12 +149,7 @@ async fn items_stored_before_full_text_was_asked_for_get_their_story() {
 
 #[tokio::test]
 async fn remove_drops_what_sits_inside_the_story() {
-    let server = LogServer::start().await;
-    server.route("/feed.xml", Reply::ok(feed(&server.url(STORY))));
-    server.route(
-        STORY,
-        html(fixture("news-site/article-pyongyang-china-ties.html")),
-    );
+    let server = serving_the_story().await;
     let site = site_for(&server, "remove = [\".also-read\", \".ad-slot\"]", "");
     let run = site.syndic(&["once"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -72,6 +72,31 @@ fn no_articles(config: &Config) -> task::ArticlesFn {
     task::articles(fetcher, Arc::new(crate::source::http::Limits::new(1, 1)))
 }
 
+/// A 200 answer listing `items`.
+fn listing(items: Vec<crate::model::Item>) -> Polled {
+    Polled::Items {
+        items,
+        format: crate::source::feed::Format::Rss20,
+        title: None,
+        warning: None,
+        status: Some(200),
+        validators: Default::default(),
+        max_age: None,
+        moved_to: None,
+        listing: None,
+    }
+}
+
+/// What a fetch that took no time brought.
+fn fetched(result: Result<Polled, PollError>) -> Fetched {
+    Fetched {
+        result,
+        encoded: Vec::new(),
+        elapsed: Duration::ZERO,
+        held: None,
+    }
+}
+
 /// A fetch that answers from `script` and notes the time of every poll.
 fn scripted(script: &[Answer], polls: Arc<Mutex<Vec<DateTime<Utc>>>>) -> FetchFn {
     let script = Arc::new(Mutex::new(script.iter().copied().collect::<VecDeque<_>>()));
@@ -96,14 +121,7 @@ fn scripted(script: &[Answer], polls: Arc<Mutex<Vec<DateTime<Utc>>>>) -> FetchFn
             Answer::Status(code) => failed(code, None),
             Answer::RetryAfter(s) => failed(429, Some(Duration::from_secs(s))),
         };
-        Box::pin(async move {
-            Some(Fetched {
-                result,
-                encoded: Vec::new(),
-                elapsed: Duration::ZERO,
-                held: None,
-            })
-        })
+        Box::pin(async move { Some(fetched(result)) })
     })
 }
 
@@ -262,22 +280,7 @@ async fn concurrent_polls_are_all_recorded() {
                 title: Some(format!("story {round}")),
                 ..crate::model::Item::new("alpha", &format!("urn:x:{round}"), start())
             };
-            let fetched = Fetched {
-                result: Ok(Polled::Items {
-                    items: vec![item],
-                    format: crate::source::feed::Format::Rss20,
-                    title: None,
-                    warning: None,
-                    status: Some(200),
-                    validators: Default::default(),
-                    max_age: None,
-                    moved_to: None,
-                    listing: None,
-                }),
-                encoded: Vec::new(),
-                elapsed: Duration::ZERO,
-                held: None,
-            };
+            let fetched = fetched(Ok(listing(vec![item])));
             let before = History::default();
             shared.record(source, fetched, start(), before).await
         });
@@ -325,20 +328,10 @@ async fn an_unfetched_article_is_asked_for_again_but_never_twice_at_once() {
     let fetch: FetchFn = Arc::new(move |source, _validators, now, _waiting, _abandon| {
         let first = !std::mem::replace(&mut *listed.lock().unwrap(), true);
         let result = Ok(if first {
-            Polled::Items {
-                items: vec![crate::model::Item {
-                    link: Some("http://127.0.0.1:9/story".into()),
-                    ..crate::model::Item::new(&source.name, "story", now)
-                }],
-                format: crate::source::feed::Format::Rss20,
-                title: None,
-                warning: None,
-                status: Some(200),
-                validators: Default::default(),
-                max_age: None,
-                moved_to: None,
-                listing: None,
-            }
+            listing(vec![crate::model::Item {
+                link: Some("http://127.0.0.1:9/story".into()),
+                ..crate::model::Item::new(&source.name, "story", now)
+            }])
         } else {
             Polled::NotModified {
                 status: Some(304),
@@ -347,14 +340,7 @@ async fn an_unfetched_article_is_asked_for_again_but_never_twice_at_once() {
                 validators: None,
             }
         });
-        Box::pin(async move {
-            Some(Fetched {
-                result,
-                encoded: Vec::new(),
-                elapsed: Duration::ZERO,
-                held: None,
-            })
-        })
+        Box::pin(async move { Some(fetched(result)) })
     });
     // Each article fetch takes 25 s (over two polls) and gives nothing, as when abandoned.
     let calls = Arc::new(Mutex::new(Vec::new()));
