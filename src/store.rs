@@ -10,6 +10,7 @@
 //! The schema is versioned with `PRAGMA user_version` and upgraded by [`MIGRATIONS`].
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::ffi::c_int;
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
@@ -484,7 +485,7 @@ impl Store {
                 };
                 let row: Option<Option<String>> =
                     cached.query_row([link], |r| r.get(0)).optional()?;
-                if row.is_none() && !wanted.iter().any(|w: &Wanted| w.id == item.id) {
+                if row.is_none() {
                     wanted.push(Wanted {
                         id: item.id.clone(),
                         link: link.clone(),
@@ -589,6 +590,9 @@ impl Store {
                     }
                 }
             }
+            // An id listed twice was asked for twice.
+            let mut asked = HashSet::new();
+            wanted.retain(|w| asked.insert(w.id.clone()));
         } else if poll.full_text {
             // Nothing listed (not modified, or the same bytes as before): the articles of the
             // last listing's items that were never fetched are wanted still.
@@ -1916,10 +1920,12 @@ mod tests {
         let mut edited = item("a", Some(1), 1);
         edited.title = Some("edited".into());
         let listing = [item("a", Some(1), 1), item("a", Some(1), 1), edited];
-        let changes = store
-            .record_poll("s", &poll(1, Some(&listing), None))
-            .unwrap();
+        let mut first = poll(1, Some(&listing), None);
+        first.full_text = true;
+        let recorded = store.record_listing("s", &first).unwrap();
+        let changes = recorded.changes;
         assert_eq!((changes.new, changes.updated), (1, 1));
+        assert_eq!(recorded.wanted.len(), 1, "its article is asked for once");
         let stored = stored(&store);
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].title.as_deref(), Some("edited"));
