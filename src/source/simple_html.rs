@@ -145,9 +145,7 @@ impl Policy {
             base: builder.url_relative_base().cloned(),
         })
     }
-}
 
-impl Policy {
     /// Takes up the base `builder` now joins relative URLs to (the rest of a builder's
     /// settings do not change once it is made).
     pub fn rebase(&mut self, builder: &Builder<'static>) {
