@@ -475,6 +475,8 @@ impl Store {
         let conn = &self.conn;
         let mut changes = Changes::default();
         let mut wanted = Vec::new();
+        // The source had nothing stored before this poll (its first).
+        let mut fresh = false;
         if let Some(items) = poll.items {
             let mut cached = conn.prepare_cached("SELECT content FROM full_text WHERE url = ?1")?;
             // The article (if any) a new or changed item gets; notes it as wanted when its
@@ -511,7 +513,7 @@ impl Store {
             let encoded = poll.encoded.filter(|e| e.len() == items.len());
             // A source with nothing stored (its first poll) has no item to find: an id listed
             // twice is found when its second insert fails.
-            let fresh = !conn
+            fresh = !conn
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE source = ?1)")?
                 .query_row([source], |r| r.get::<_, bool>(0))?;
             for (n, item) in items.iter().enumerate() {
@@ -654,21 +656,25 @@ impl Store {
         let pruned: Option<i64> = conn
             .prepare_cached("SELECT pruned FROM sources WHERE name = ?1")?
             .query_row([source], |r| r.get(0))?;
+        // Retention cannot remove anything from a source's first poll: all it holds was listed
+        // now. Skipping it there spared 5000 new sources a read of all their rows.
         if poll.items.is_some() && pruned.is_none_or(|at| at <= now - every) {
             conn.prepare_cached("UPDATE sources SET pruned = ?2 WHERE name = ?1")?
                 .execute(params![source, now])?;
-            changes.removed = conn
-                .prepare_cached(
-                    "DELETE FROM items WHERE source = ?1 AND last_seen < ?2
+            if !fresh {
+                changes.removed = conn
+                    .prepare_cached(
+                        "DELETE FROM items WHERE source = ?1 AND last_seen < ?2
                AND last_seen < coalesce((SELECT last_listed FROM sources WHERE name = ?1), ?2)
                AND id NOT IN
                  (SELECT id FROM items WHERE source = ?1 ORDER BY sort_date DESC, id LIMIT ?3)",
-                )?
-                .execute(params![
-                    source,
-                    now - poll.retain.as_secs().min(i64::MAX as u64) as i64,
-                    poll.keep_newest as i64
-                ])?;
+                    )?
+                    .execute(params![
+                        source,
+                        now - poll.retain.as_secs().min(i64::MAX as u64) as i64,
+                        poll.keep_newest as i64
+                    ])?;
+            }
         }
         if let Some(tx) = tx {
             tx.commit()?;
