@@ -360,9 +360,8 @@ mod tests {
         let source = SourceConfig::new("one", url.clone(), &config.daemon);
         // Two fetches in all, one per host.
         let limits = Arc::new(Limits::new(2, 1));
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut turns = Vec::new();
-        for _ in 0..cores {
+        for _ in 0..crate::source::http::reading_turns() {
             turns.push(limits.reading().await);
         }
         // The poll queues for the host's only slot, which it gets when this one goes back.
