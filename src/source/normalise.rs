@@ -312,14 +312,16 @@ impl Cleaner {
             }
         }
         let (_, builder, policy) = self.current.as_ref()?;
-        if too_deep(html) {
+        let html = text::strip_forbidden(html);
+        // The fast path nests at most `simple_html::MAX_OPEN` deep, so only what it refuses
+        // is measured before html5ever sees it.
+        let fast = policy.as_ref().and_then(|p| simple_html::clean(&html, p));
+        if fast.is_none() && too_deep(&html) {
             // html5ever slows down quadratically with nesting depth; no real story nests
             // this deep, so a hostile one is kept as plain text.
-            let plain = text::escape_html(&text::html_to_text(html)).into_owned();
+            let plain = text::escape_html(&text::html_to_text(&html)).into_owned();
             return (!plain.is_empty()).then(|| format!("<p>{plain}</p>"));
         }
-        let html = text::strip_forbidden(html);
-        let fast = policy.as_ref().and_then(|p| simple_html::clean(&html, p));
         #[cfg(debug_assertions)]
         if let Some(fast) = &fast {
             let slow = builder.clean(&html).to_string();
