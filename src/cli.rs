@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::cmd;
+use crate::source::http::reading_turns;
 
 /// syndic turns feeds into merged RSS, Atom and JSON feeds.
 #[derive(Debug, Parser)]
@@ -67,11 +68,12 @@ pub fn main() -> ExitCode {
     // Parsing and the store run on blocking threads. Tokio's default of 512 lets a
     // thousand sources polled at once start hundreds of threads, each holding its document
     // (and its own allocator arena) while it waits for the store: twice the peak memory for
-    // no speed, measured with 1000 sources.
+    // no speed, measured with 1000 sources. Beyond the feeds being read, a thread per core
+    // is left for the store's writer and readers and for full-text extraction.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads((2 * cores).clamp(4, 32))
+        .max_blocking_threads(reading_turns() + cores.clamp(2, 16))
         .build()
     {
         Ok(runtime) => runtime,

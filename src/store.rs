@@ -502,7 +502,7 @@ impl Store {
                 conn.prepare_cached("SELECT rowid, hash FROM items WHERE source = ?1 AND id = ?2")?;
             let mut insert = conn.prepare_cached(
                 "INSERT INTO items (source, id, sort_date, first_seen, last_seen, hash, data)
-                 VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+                 VALUES (?1, ?2, ?3, ?4, ?7, ?5, ?6)",
             )?;
             let mut touch =
                 conn.prepare_cached("UPDATE items SET last_seen = ?2 WHERE rowid = ?1")?;
@@ -547,7 +547,8 @@ impl Store {
                         item.date().timestamp(),
                         item.first_seen.timestamp(),
                         hash,
-                        data
+                        data,
+                        now
                     ]);
                     match inserted {
                         Ok(_) => {
@@ -1287,6 +1288,17 @@ mod tests {
             image: Some("https://example.org/i.png".into()),
             ..item("urn:x:\"1\"", Some(5), 6)
         };
+        // Pinned, so that a change to the item's serialisation or to either hash function
+        // cannot pass unseen: it would make every stored item look changed once.
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(
+            hex(&encode(&full).unwrap().hash),
+            "b2aa508044186087edb453a7a0fa8434"
+        );
+        assert_eq!(
+            hex(&sha256_as_before(&full).unwrap()),
+            "b796706879f55bb99751f9c5dd672ee5fbadc46f5d78df456b77b51b08fd6469"
+        );
         for item in [full, item("a", None, 1), Item::new("s", "b", at(2))] {
             let encoded = encode(&item).unwrap();
             assert_eq!(encoded.json, serde_json::to_string(&item).unwrap());

@@ -25,9 +25,11 @@ use crate::config::Daemon;
 pub struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-    /// SHA-256 of the last document read whole, with what reading it depended on
-    /// ([`crate::source::read`]): a server that sends neither validator (or ignores them)
-    /// and answers 200 with the same bytes is treated as a 304, without parsing.
+    /// XXH3-128 (16 bytes) of the last document read whole, with what reading it depended
+    /// on ([`crate::source::read`]): a server that sends neither validator (or ignores
+    /// them) and answers 200 with the same bytes is treated as a 304, without parsing. The
+    /// SHA-256 an older build stored (32 bytes) never matches, so that document is read once
+    /// more.
     pub digest: Option<Vec<u8>>,
 }
 
@@ -396,8 +398,10 @@ impl Permit {
 /// async workers to hand it on it keeps no core busy: with one turn per core, a 5000-feed
 /// first poll left 0.3 of its 2 cores idle throughout, and two per core took it from
 /// 3.33 s to 2.98 s (median of 5 runs each, interleaved; four per core gave 2.97 s).
+/// At most 32, as each holds a document. The blocking threads are this many and more
+/// (`cli::main`), so that reading never takes every one of them.
 pub fn reading_turns() -> usize {
-    2 * std::thread::available_parallelism().map_or(2, |n| n.get())
+    (2 * std::thread::available_parallelism().map_or(2, |n| n.get())).min(32)
 }
 
 impl Limits {
