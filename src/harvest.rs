@@ -16,7 +16,7 @@ use url::Url;
 use crate::config::{KEEP_NEWEST, SourceConfig};
 use crate::schedule::{History, MAX_RETRY_AFTER, delta};
 use crate::source::http::{Fetcher, Limits, Permit, Validators};
-use crate::source::{PollError, Polled, more_pages, read};
+use crate::source::{PollError, Polled, more_pages, read, read_then};
 use crate::stages::{Stage, Timer};
 use crate::store::{Changes, Encoded, Failure, Poll, Store, Wanted, encode};
 
@@ -126,8 +126,9 @@ async fn fetch_and_read(
         // A feed has no further pages.
         slot.leave_host();
         let _turn = limits.reading().await;
-        let result = read(source, fetched, validators.digest.as_deref(), now).await;
-        let (result, encoded) = encoded(result).await;
+        let digest = validators.digest.as_deref();
+        let read = read_then(source, fetched, digest, now, encode_items).await;
+        let (result, encoded) = read.unwrap_or_else(|e| (Err(e), Vec::new()));
         return Some((result, encoded, elapsed));
     }
     // A web page keeps its whole slot for its further pages and is read in it, without a
@@ -155,19 +156,23 @@ async fn encoded(result: Result<Polled, PollError>) -> (Result<Polled, PollError
     if !matches!(&result, Ok(Polled::Items { items, .. }) if !items.is_empty()) {
         return (result, Vec::new());
     }
-    let encoding = tokio::task::spawn_blocking(move || {
-        let _timer = Timer::start(Stage::Store);
-        let encoded = match &result {
-            Ok(Polled::Items { items, .. }) => items.iter().map(encode).collect(),
-            _ => Ok(Vec::new()),
-        };
-        (result, encoded.unwrap_or_default())
-    });
-    match encoding.await {
+    match tokio::task::spawn_blocking(move || encode_items(result)).await {
         Ok(done) => done,
         // The result went with the panic: the poll fails as a panicking read would.
         Err(e) => (Err(PollError::Internal(e.to_string())), Vec::new()),
     }
+}
+
+/// [`encoded`], on the thread it is called on.
+fn encode_items(result: Result<Polled, PollError>) -> (Result<Polled, PollError>, Vec<Encoded>) {
+    let encoded = match &result {
+        Ok(Polled::Items { items, .. }) if !items.is_empty() => {
+            let _timer = Timer::start(Stage::Store);
+            items.iter().map(encode).collect()
+        }
+        _ => Ok(Vec::new()),
+    };
+    (result, encoded.unwrap_or_default())
 }
 
 /// Writes one poll's outcome to the store. `now` is when the poll began; `before` is the

@@ -233,18 +233,33 @@ pub async fn read(
     last_digest: Option<&[u8]>,
     now: DateTime<Utc>,
 ) -> Result<Polled, PollError> {
+    read_then(source, fetched, last_digest, now, |polled| polled)
+        .await
+        .unwrap_or_else(Err)
+}
+
+/// [`read`], then `then` on what it read, in the same task on a blocking thread (one
+/// hand-off between threads, not two, for a caller with more CPU work to do on it). `Err`
+/// only when that task panicked, taking the result with it.
+pub async fn read_then<T: Send + 'static>(
+    source: &SourceConfig,
+    fetched: Fetched,
+    last_digest: Option<&[u8]>,
+    now: DateTime<Utc>,
+    then: impl FnOnce(Result<Polled, PollError>) -> T + Send + 'static,
+) -> Result<T, PollError> {
     let body = match fetched {
         Fetched::NotModified {
             status,
             max_age,
             moved_to,
         } => {
-            return Ok(Polled::NotModified {
+            return Ok(then(Ok(Polled::NotModified {
                 status,
                 max_age,
                 moved_to,
                 validators: None,
-            });
+            })));
         }
         Fetched::Body(body) => body,
     };
@@ -255,6 +270,7 @@ pub async fn read(
     let last_digest = last_digest.map(<[u8]>::to_vec);
     // Parsing is CPU work: keep it off the async workers.
     tokio::task::spawn_blocking(move || {
+        let read = move || -> Result<Polled, PollError> {
         let digest = reading.map(|reading| digest(&reading, &body));
         let validators = Validators {
             digest,
@@ -307,9 +323,11 @@ pub async fn read(
             moved_to: body.moved_to,
             listing,
         })
+        };
+        then(read())
     })
     .await
-    .unwrap_or_else(|e| Err(PollError::Internal(e.to_string())))
+    .map_err(|e| PollError::Internal(e.to_string()))
 }
 
 /// What reading a document of `source` depends on besides its bytes, for [`digest`]:
