@@ -394,12 +394,13 @@ impl Permit {
 }
 
 /// How many feeds are read at once: two per core. A turn is held from the read through the
-/// encoding of its items, two tasks on blocking threads, and while either waits for the
-/// async workers to hand it on it keeps no core busy: with one turn per core, a 5000-feed
-/// first poll left 0.3 of its 2 cores idle throughout, and two per core took it from
-/// 3.33 s to 2.98 s (median of 5 runs each, interleaved; four per core gave 2.97 s).
-/// At most 32, as each holds a document. The blocking threads are this many and more
-/// (`cli::main`), so that reading never takes every one of them.
+/// encoding of its items, and while the feed waits for a blocking thread, or for the async
+/// workers to hand it on, it keeps no core busy: with one turn per core (and the read and
+/// the encoding then two tasks), a 5000-feed first poll left 0.3 of its 2 cores idle
+/// throughout, and two per core took it from 3.33 s to 2.98 s (median of 5 runs each,
+/// interleaved; four per core gave 2.97 s). At most 32, as each holds a document. The
+/// blocking threads are this many and more (`cli::main`), so that feeds being read never
+/// take every one of them (a web page is read without a turn, in its fetch slot).
 pub fn reading_turns() -> usize {
     (2 * std::thread::available_parallelism().map_or(2, |n| n.get())).min(32)
 }

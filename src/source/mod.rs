@@ -240,7 +240,8 @@ pub async fn read(
 
 /// [`read`], then `then` on what it read, in the same task on a blocking thread (one
 /// hand-off between threads, not two, for a caller with more CPU work to do on it). `Err`
-/// only when that task panicked, taking the result with it.
+/// only when that task panicked, taking the result with it. A 304 has nothing to read:
+/// `then` runs at once on the caller's task, where a panic is the caller's.
 pub async fn read_then<T: Send + 'static>(
     source: &SourceConfig,
     fetched: Fetched,
@@ -271,58 +272,63 @@ pub async fn read_then<T: Send + 'static>(
     // Parsing is CPU work: keep it off the async workers.
     tokio::task::spawn_blocking(move || {
         let read = move || -> Result<Polled, PollError> {
-        let digest = reading.map(|reading| digest(&reading, &body));
-        let validators = Validators {
-            digest,
-            ..body.validators
-        };
-        if validators.digest.is_some() && validators.digest == last_digest {
-            return Ok(Polled::NotModified {
+            let digest = reading.map(|reading| digest(&reading, &body));
+            let validators = Validators {
+                digest,
+                ..body.validators
+            };
+            if validators.digest.is_some() && validators.digest == last_digest {
+                return Ok(Polled::NotModified {
+                    status: body.status,
+                    max_age: body.max_age,
+                    moved_to: body.moved_to,
+                    validators: Some(validators),
+                });
+            }
+            let (mut document, listing) = stages::timed(Stage::Parse, || {
+                Ok::<_, PollError>(match &html {
+                    Some(html) => {
+                        let page = html::parse(
+                            &body.bytes,
+                            body.content_type.as_deref(),
+                            &body.url,
+                            html,
+                            zone,
+                        )?;
+                        (page.document, Some(Box::new(page.listing)))
+                    }
+                    None => (
+                        feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?,
+                        None,
+                    ),
+                })
+            })?;
+            let found = document.entries.len();
+            if found > MAX_ENTRIES {
+                document.entries.truncate(MAX_ENTRIES);
+                tracing::warn!(
+                    source = %name,
+                    found,
+                    kept = MAX_ENTRIES,
+                    "Source lists more entries than syndic takes; kept the first."
+                );
+            }
+            let format = document.format;
+            let title = document.title.clone();
+            let warning = document.warning.clone();
+            Ok(Polled::Items {
+                title,
+                warning,
+                items: stages::timed(Stage::Normalise, || {
+                    normalise::normalise(document, &name, now)
+                }),
+                format,
                 status: body.status,
+                validators,
                 max_age: body.max_age,
                 moved_to: body.moved_to,
-                validators: Some(validators),
-            });
-        }
-        let (mut document, listing) = stages::timed(Stage::Parse, || {
-            Ok::<_, PollError>(match &html {
-                Some(html) => {
-                    let page = html::parse(
-                        &body.bytes,
-                        body.content_type.as_deref(),
-                        &body.url,
-                        html,
-                        zone,
-                    )?;
-                    (page.document, Some(Box::new(page.listing)))
-                }
-                None => (
-                    feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?,
-                    None,
-                ),
+                listing,
             })
-        })?;
-        let found = document.entries.len();
-        if found > MAX_ENTRIES {
-            document.entries.truncate(MAX_ENTRIES);
-            tracing::warn!(source = %name, found, kept = MAX_ENTRIES, "Source lists more entries than syndic takes; kept the first.");
-        }
-        let format = document.format;
-        let title = document.title.clone();
-        let warning = document.warning.clone();
-        Ok(Polled::Items {
-            title,
-            warning,
-            items: stages::timed(Stage::Normalise, || {
-                normalise::normalise(document, &name, now)
-            }),
-            format,
-            status: body.status,
-            validators,
-            max_age: body.max_age,
-            moved_to: body.moved_to,
-            listing,
-        })
         };
         then(read())
     })
