@@ -1075,12 +1075,12 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
         json: Vec::with_capacity(512 + item.content.as_ref().map_or(0, String::len)),
         hash: Xxh3::new(),
     };
-    out.text("{\"id\":", Some(&item.id), false);
-    out.text(",\"source\":", Some(&item.source), false);
+    out.text("{\"id\":", Some(&item.id), false)?;
+    out.text(",\"source\":", Some(&item.source), false)?;
     out.hash.update(b"[");
-    out.text(",\"title\":", item.title.as_deref(), true);
+    out.text(",\"title\":", item.title.as_deref(), true)?;
     out.hash.update(b",");
-    out.text(",\"link\":", item.link.as_deref(), true);
+    out.text(",\"link\":", item.link.as_deref(), true)?;
     out.hash.update(b",");
     out.field(",\"authors\":", &item.authors, true)?;
     out.hash.update(b",");
@@ -1088,15 +1088,15 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     out.hash.update(b",");
     out.field(",\"updated\":", &item.updated, true)?;
     out.hash.update(b",");
-    out.text(",\"summary\":", item.summary.as_deref(), true);
+    out.text(",\"summary\":", item.summary.as_deref(), true)?;
     out.hash.update(b",");
-    out.text(",\"content\":", item.content.as_deref(), true);
+    out.text(",\"content\":", item.content.as_deref(), true)?;
     out.hash.update(b",");
     out.field(",\"categories\":", &item.categories, true)?;
     out.hash.update(b",");
     out.field(",\"enclosures\":", &item.enclosures, true)?;
     out.hash.update(b",");
-    out.text(",\"image\":", item.image.as_deref(), true);
+    out.text(",\"image\":", item.image.as_deref(), true)?;
     out.hash.update(b"]");
     out.field(",\"first_seen\":", &item.first_seen, false)?;
     out.json.push(b'}');
@@ -1113,29 +1113,37 @@ struct ItemWriter {
 }
 
 impl ItemWriter {
-    /// [`ItemWriter::field`] for a string, escaped by [`push_json_str`].
-    fn text(&mut self, key: &str, value: Option<&str>, hashed: bool) {
+    /// Writes `key` (with what comes before it), then the value `write` writes, which also
+    /// goes into the hash when `hashed`.
+    fn write(
+        &mut self,
+        key: &str,
+        hashed: bool,
+        write: impl FnOnce(&mut Vec<u8>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         self.json.extend_from_slice(key.as_bytes());
         let at = self.json.len();
-        match value {
-            Some(value) => push_json_str(&mut self.json, value),
-            None => self.json.extend_from_slice(b"null"),
-        }
-        if hashed {
-            self.hash.update(&self.json[at..]);
-        }
-    }
-
-    /// Writes `key` (with what comes before it) and `value`, which also goes into the hash
-    /// when `hashed`.
-    fn field(&mut self, key: &str, value: &impl Serialize, hashed: bool) -> anyhow::Result<()> {
-        self.json.extend_from_slice(key.as_bytes());
-        let at = self.json.len();
-        serde_json::to_writer(&mut self.json, value)?;
+        write(&mut self.json)?;
         if hashed {
             self.hash.update(&self.json[at..]);
         }
         Ok(())
+    }
+
+    /// A string, escaped by [`push_json_str`].
+    fn text(&mut self, key: &str, value: Option<&str>, hashed: bool) -> anyhow::Result<()> {
+        self.write(key, hashed, |json| {
+            match value {
+                Some(value) => push_json_str(json, value),
+                None => json.extend_from_slice(b"null"),
+            }
+            Ok(())
+        })
+    }
+
+    /// Any other value, as serde_json writes it.
+    fn field(&mut self, key: &str, value: &impl Serialize, hashed: bool) -> anyhow::Result<()> {
+        self.write(key, hashed, |json| Ok(serde_json::to_writer(json, value)?))
     }
 }
 
