@@ -1074,28 +1074,19 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     let mut out = ItemWriter {
         json: Vec::with_capacity(512 + item.content.as_ref().map_or(0, String::len)),
         hash: Xxh3::new(),
+        hashed: 0,
     };
     out.text("{\"id\":", Some(&item.id), false)?;
     out.text(",\"source\":", Some(&item.source), false)?;
-    out.hash.update(b"[");
     out.text(",\"title\":", item.title.as_deref(), true)?;
-    out.hash.update(b",");
     out.text(",\"link\":", item.link.as_deref(), true)?;
-    out.hash.update(b",");
     out.field(",\"authors\":", &item.authors, true)?;
-    out.hash.update(b",");
     out.field(",\"published\":", &item.published, true)?;
-    out.hash.update(b",");
     out.field(",\"updated\":", &item.updated, true)?;
-    out.hash.update(b",");
     out.text(",\"summary\":", item.summary.as_deref(), true)?;
-    out.hash.update(b",");
     out.text(",\"content\":", item.content.as_deref(), true)?;
-    out.hash.update(b",");
     out.field(",\"categories\":", &item.categories, true)?;
-    out.hash.update(b",");
     out.field(",\"enclosures\":", &item.enclosures, true)?;
-    out.hash.update(b",");
     out.text(",\"image\":", item.image.as_deref(), true)?;
     out.hash.update(b"]");
     out.field(",\"first_seen\":", &item.first_seen, false)?;
@@ -1109,7 +1100,10 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
 /// What [`encode`] writes to.
 struct ItemWriter {
     json: Vec<u8>,
+    /// Of the hashed fields as a JSON array: `[` before the first, `,` between them (the
+    /// caller closes it).
     hash: Xxh3,
+    hashed: usize,
 }
 
 impl ItemWriter {
@@ -1125,7 +1119,9 @@ impl ItemWriter {
         let at = self.json.len();
         write(&mut self.json)?;
         if hashed {
+            self.hash.update(if self.hashed == 0 { b"[" } else { b"," });
             self.hash.update(&self.json[at..]);
+            self.hashed += 1;
         }
         Ok(())
     }
