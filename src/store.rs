@@ -1150,6 +1150,11 @@ const SHA256_LEN: usize = 32;
 /// the bytes [`encode`] hashes. Compared only with such a stored hash, which is then
 /// replaced, so each stored item pays for it once.
 fn sha256_as_before(item: &Item) -> anyhow::Result<Vec<u8>> {
+    Ok(Sha256::digest(hashed_fields(item)?).to_vec())
+}
+
+/// The fields an item's hash covers, as a JSON array: what [`encode`] hashes as it goes.
+fn hashed_fields(item: &Item) -> serde_json::Result<Vec<u8>> {
     let fields = (
         &item.title,
         &item.link,
@@ -1162,7 +1167,7 @@ fn sha256_as_before(item: &Item) -> anyhow::Result<Vec<u8>> {
         &item.enclosures,
         &item.image,
     );
-    Ok(Sha256::digest(serde_json::to_vec(&fields)?).to_vec())
+    serde_json::to_vec(&fields)
 }
 
 /// Writes `s` as a JSON string, escaped exactly as serde_json escapes it, eight bytes at a
@@ -1256,23 +1261,8 @@ mod tests {
 
     #[test]
     fn an_encoding_is_serdes_json_and_its_hash_that_of_the_fields_as_stores_had_them() {
-        // The bytes every build has hashed: the hashed fields as a JSON array. Stored
-        // hashes are SHA-256 of them (older builds) or XXH3-128 (this one).
-        fn hashed_bytes(item: &Item) -> Vec<u8> {
-            let fields = (
-                &item.title,
-                &item.link,
-                &item.authors,
-                &item.published,
-                &item.updated,
-                &item.summary,
-                &item.content,
-                &item.categories,
-                &item.enclosures,
-                &item.image,
-            );
-            serde_json::to_vec(&fields).unwrap()
-        }
+        // Stored hashes are of `hashed_fields`: SHA-256 (older builds) or XXH3-128 (this
+        // one), which `encode` makes as it writes the JSON.
         let full = Item {
             title: Some("Quotes \" and \\ and \u{1} and é 🚀".into()),
             summary: Some("<p>a</p>\n\t".into()),
@@ -1306,7 +1296,7 @@ mod tests {
         for item in [full, item("a", None, 1), Item::new("s", "b", at(2))] {
             let encoded = encode(&item).unwrap();
             assert_eq!(encoded.json, serde_json::to_string(&item).unwrap());
-            let bytes = hashed_bytes(&item);
+            let bytes = hashed_fields(&item).unwrap();
             let xxh3 = xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes();
             assert_eq!(encoded.hash, xxh3, "{item:?}");
             let sha256 = Sha256::digest(&bytes).to_vec();
