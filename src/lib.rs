@@ -42,3 +42,5 @@ pub mod schedule;
 pub mod source;
 pub mod stages;
 pub mod store;
+#[cfg(test)]
+mod testing;

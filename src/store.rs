@@ -1244,6 +1244,7 @@ fn from_unix(seconds: i64) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::Rng;
     use chrono::TimeZone;
 
     fn at(day: u32) -> DateTime<Utc> {
@@ -1311,18 +1312,12 @@ mod tests {
             .map(char::from)
             .chain(['é', '€', '🚀', '\u{7f}', '\u{2028}'])
             .collect();
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            let len = (next() % 40) as usize;
+            let len = rng.below(40);
             let s: String = (0..len)
-                .map(|_| match next() % 4 {
-                    0 => alphabet[(next() % alphabet.len() as u64) as usize],
+                .map(|_| match rng.below(4) {
+                    0 => rng.pick(&alphabet),
                     _ => 'a',
                 })
                 .collect();

@@ -519,6 +519,7 @@ mod tests {
     use super::super::feed::{Document, Entry, Format, ParseError, parse};
     use super::plain_web_url;
     use crate::model::{Enclosure, Person};
+    use crate::testing::Rng;
 
     fn base() -> Url {
         Url::parse("https://example.org/feeds/main.xml").unwrap()
@@ -773,16 +774,10 @@ mod tests {
         }
         // Whatever the check passes, url must take as an http(s) URL, or the shortcut
         // would keep links url refuses.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         let mut pick = |url: &mut String, alphabet: &[u8], most: usize| {
-            for _ in 0..next(most + 1) {
-                url.push(alphabet[next(alphabet.len())] as char);
+            for _ in 0..rng.below(most + 1) {
+                url.push(rng.pick(alphabet) as char);
             }
         };
         let mut passed = 0;

@@ -510,6 +510,7 @@ fn push_escaped(out: &mut String, text: &str, attribute: bool) {
 mod tests {
     use super::super::normalise::sanitiser_for_tests;
     use super::*;
+    use crate::testing::Rng;
 
     fn policy(base: Option<&Url>) -> Policy {
         Policy::new(&sanitiser_for_tests(base)).unwrap()
@@ -549,22 +550,6 @@ mod tests {
             clean(r#"<a href="rel">x</a>"#, &policy(None)).as_deref(),
             Some("<a>x</a>")
         );
-    }
-
-    /// A small deterministic generator (xorshift), enough to vary markup.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-
-        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-            from[self.below(from.len())]
-        }
     }
 
     const TEXT: [&str; 16] = [
