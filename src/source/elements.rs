@@ -419,6 +419,17 @@ fn atom_link(w: &mut Walker, el: &Element) -> Action {
     Action::Skip
 }
 
+/// Whether `s` opens with a scheme and its colon (`tag:`, `urn:`, `https:`): url reads
+/// such a string as absolute, so there is no need to ask it whether the string is relative.
+/// A tab or newline, which url would skip, makes this false.
+fn starts_with_scheme(s: &str) -> bool {
+    let b = s.as_bytes();
+    let scheme = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')));
+    b.first().is_some_and(u8::is_ascii_alphabetic) && scheme.is_some_and(|end| b[end] == b':')
+}
+
 /// Puts collected content where `target` says.
 pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>) {
     let raw = cap.buf.trim();
@@ -471,7 +482,8 @@ fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>)
     let Some(e) = w.entry.as_mut() else { return };
     match target {
         Target::Id if !raw.is_empty() && e.id.is_none() => {
-            let relative = Url::parse(raw) == Err(url::ParseError::RelativeUrlWithoutBase);
+            let relative = !starts_with_scheme(raw)
+                && Url::parse(raw) == Err(url::ParseError::RelativeUrlWithoutBase);
             let resolved = base.filter(|_| relative).and_then(|b| b.join(raw).ok());
             e.id = Some(resolved.map_or_else(|| raw.to_owned(), String::from));
             e.permalink = Some(false);
@@ -577,6 +589,35 @@ mod tests {
             email: email.map(Into::into),
             url: None,
         })
+    }
+
+    /// Wherever the shortcut says a scheme opens the string, url must not call it relative.
+    #[test]
+    fn a_string_opening_with_a_scheme_is_never_relative_to_url() {
+        let pieces = [
+            "a", "Z", "9", "+", "-", ".", ":", "/", "//", "\t", " ", "%", "?", "#", "[", "@",
+            "tag", "http", "file", "c", "x.y",
+        ];
+        let mut r = crate::testing::Rng(0x0dd_ba11_cafe_f00d);
+        let mut shortcut = 0;
+        for _ in 0..20_000 {
+            let mut s: String = (0..1 + r.below(6)).map(|_| r.pick(&pieces)).collect();
+            if r.below(2) == 0 {
+                s.insert_str(
+                    0,
+                    r.pick(&["tag:", "a:", "x.y:", "c:", "http:", "file:", "a-+.:"]),
+                );
+            }
+            if starts_with_scheme(&s) {
+                shortcut += 1;
+                assert_ne!(
+                    Url::parse(&s),
+                    Err(url::ParseError::RelativeUrlWithoutBase),
+                    "{s:?}"
+                );
+            }
+        }
+        assert!(shortcut > 1000, "only {shortcut} strings took the shortcut");
     }
 
     #[test]
