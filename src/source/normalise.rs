@@ -14,10 +14,10 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
 use chrono::{DateTime, Utc};
+use foldhash::HashSetExt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -59,7 +59,9 @@ const URN_SOURCE: &AsciiSet = &URN_KEEP.add(b':');
 /// Entries → Items for source `source` (its config name), `first_seen = now`. Ids are unique
 /// in the result: a later entry repeating an id is dropped, as is an entry with nothing in it.
 pub fn normalise(doc: Document, source: &str, now: DateTime<Utc>) -> Vec<Item> {
-    let mut seen = HashSet::new();
+    // foldhash: ids are the feed's, but its seed is random, and SipHash cost a percent of
+    // normalising.
+    let mut seen = foldhash::HashSet::with_capacity(doc.entries.len());
     let mut items = Vec::with_capacity(doc.entries.len());
     CLEANER.with_borrow_mut(|cleaner| {
         for entry in doc.entries {

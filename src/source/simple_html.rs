@@ -13,9 +13,9 @@
 //! and debug builds check that it does on every input by running ammonia as well.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use ammonia::Builder;
+use foldhash::{HashMap, HashMapExt, HashSet};
 use url::Url;
 
 use super::feedxml::plain_web_url;
@@ -96,6 +96,9 @@ const MAX_OPEN: usize = 256;
 
 /// What ammonia keeps, read from its configured [`Builder`]: per element of [`TAGS`] that it
 /// keeps, the attributes it keeps there; and the URL schemes it lets through.
+///
+/// Its sets hash with foldhash rather than std's SipHash: they are looked up for every tag
+/// and attribute of every item, and their keys are ammonia's, not the feed's.
 pub struct Policy {
     tags: HashMap<&'static str, (Kind, HashSet<&'static str>)>,
     schemes: HashSet<&'static str>,
@@ -130,7 +133,7 @@ impl Policy {
             if !kept.contains(tag) || emptied.contains(tag) || valued.contains_key(tag) {
                 continue;
             }
-            let mut attrs: HashSet<&'static str> = generic.clone();
+            let mut attrs: HashSet<&'static str> = generic.iter().copied().collect();
             attrs.extend(per_tag.get(tag).into_iter().flatten().copied());
             // `id` is prefixed, `fill` and `stroke` filtered, `style` perhaps: not mirrored.
             if ["id", "fill", "stroke", "style"]
@@ -143,7 +146,7 @@ impl Policy {
         }
         Some(Policy {
             tags,
-            schemes: builder.clone_url_schemes(),
+            schemes: builder.clone_url_schemes().into_iter().collect(),
             base: builder.url_relative_base().cloned(),
         })
     }
