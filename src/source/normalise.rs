@@ -333,8 +333,21 @@ impl Cleaner {
             );
         }
         let cleaned = fast.unwrap_or_else(|| builder.clean(&html).to_string());
-        let cleaned = text::strip_forbidden(cleaned.trim());
-        let cleaned = text::repair_mojibake(&cleaned).into_owned();
+        // Trimmed, stripped and repaired; the string made above is kept (not copied) when
+        // none of them changes it, as for nearly every item.
+        let stripped = text::strip_forbidden(cleaned.trim());
+        let unchanged = matches!(&stripped, Cow::Borrowed(s) if s.len() == cleaned.len());
+        let cleaned = if unchanged {
+            drop(stripped);
+            cleaned
+        } else {
+            stripped.into_owned()
+        };
+        let repaired = match text::repair_mojibake(&cleaned) {
+            Cow::Owned(repaired) => Some(repaired),
+            Cow::Borrowed(_) => None,
+        };
+        let cleaned = repaired.unwrap_or(cleaned);
         (!cleaned.is_empty()).then_some(cleaned)
     }
 }
@@ -853,6 +866,22 @@ mod tests {
 
     fn clean(html: &str) -> String {
         sanitise(html, Some(&Url::parse("https://ex.org/dir/post").unwrap())).unwrap_or_default()
+    }
+
+    /// What the sanitiser gives is trimmed and has its mojibake repaired, whether or not
+    /// either changes anything (the string is kept as it is when neither does).
+    #[test]
+    fn sanitised_html_is_trimmed_and_repaired() {
+        for (html, kept) in [
+            ("<p>It’s fine</p>", "<p>It’s fine</p>"),
+            ("\n  <p>It’s fine</p>\t ", "<p>It’s fine</p>"),
+            ("<p>Itâ€™s fine</p>", "<p>It’s fine</p>"),
+            ("  <p>Itâ€™s fine</p>  ", "<p>It’s fine</p>"),
+            ("<p>Café</p><script>x</script> ", "<p>Café</p>"),
+        ] {
+            assert_eq!(clean(html), kept, "{html:?}");
+        }
+        assert_eq!(sanitise(" \n ", None), None);
     }
 
     #[test]
