@@ -9,6 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One story, from any source, as stored and published.
+///
+/// Its JSON is how the store keeps it (see [`crate::store`]): without `id` and `source`,
+/// which the store keeps as columns and puts back on reading, and without the fields that
+/// are empty. JSON from an older build, which has all of them, reads the same.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     /// Stable identity, unique across every output: the upstream id when it is an absolute URI
@@ -16,42 +20,54 @@ pub struct Item {
     /// canonical link; with neither, `urn:syndic:SOURCE:sha256-…` of title and content.
     /// In: RSS `guid` (RSS 1.0 `rdf:about` when there is neither guid nor link), Atom `id`,
     /// JSON `id`. Out: RSS `guid`, Atom `id`, JSON `id`.
+    #[serde(default, skip_serializing)]
     pub id: String,
     /// Name of the `[[source]]` the item came from. Not published as an element.
+    #[serde(default, skip_serializing)]
     pub source: String,
     /// Plain text (entities decoded, markup removed, whitespace collapsed).
     /// In/out: RSS `title`, Atom `title`, JSON `title`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Absolute URL of the story. In: RSS `link` (or a permalink `guid`), Atom
     /// `link rel="alternate"`, JSON `url`. Out: the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// In: RSS `author`/`dc:creator`, Atom `author`, JSON `authors`. Out: RSS `dc:creator`
     /// (and `author` when there is an email), Atom `author`, JSON `authors`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authors: Vec<Person>,
     /// UTC; what the item is sorted and filtered by. In: RSS `pubDate`/`dc:date`, Atom
     /// `published` (`issued` in 0.3), JSON `date_published`; when a source gives only an
     /// update date, that. Out: RSS `pubDate`, Atom `published`, JSON `date_published`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
     /// UTC. In: Atom `updated` (`modified` in 0.3), `dc:modified`, JSON `date_modified`; set
     /// to the poll time when a stored item's content changes. Never moves the item: see
     /// [`Item::date`]. Out: Atom `updated`, JSON `date_modified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<DateTime<Utc>>,
     /// Sanitised HTML with absolute URLs. In: RSS `description`, Atom `summary`, JSON
     /// `summary`/`content_text`. Out: RSS `description`, Atom `summary type="html"`, JSON
     /// `summary` (as text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// Sanitised HTML with absolute URLs. In: RSS `content:encoded`, Atom `content`, JSON
     /// `content_html`. Out: RSS `content:encoded`, Atom `content type="html"`, JSON
     /// `content_html`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// In: RSS `category`, Atom `category term`/`label`, JSON `tags`. Out: the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<String>,
     /// Attached media; podcasts depend on these surviving. In/out: RSS `enclosure`, Atom
     /// `link rel="enclosure"`, JSON `attachments`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enclosures: Vec<Enclosure>,
     /// Absolute URL of the story's picture. In: `media:thumbnail`/`media:content` image,
     /// `itunes:image`, JSON `image`. Out: JSON `image`; RSS and Atom carry it only inside
     /// the content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// When syndic first stored the item. Kept across polls and restarts; it stands in for
     /// the date of an item that has none, so such an item never jumps to "now".

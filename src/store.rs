@@ -115,6 +115,11 @@ const MIGRATIONS: &[&str] = &[
     -- When retention last ran for the source (unix seconds).
     ALTER TABLE sources ADD COLUMN pruned INTEGER;
 ",
+    "
+    -- Items' JSON no longer repeats the id and source (the columns hold them) and leaves
+    -- out the fields that are empty. The tables are as they were: this step marks a store
+    -- written so, which a build from before it refuses to open rather than misread.
+",
 ];
 
 pub struct Store {
@@ -869,7 +874,7 @@ impl Store {
         let data: Option<String> = stmt
             .query_row(params![source, id], |r| r.get(0))
             .optional()?;
-        data.map(|d| serde_json::from_str(&d).context("stored item is not valid JSON"))
+        data.map(|d| stored_item(source.to_owned(), id.to_owned(), &d))
             .transpose()
     }
 
@@ -1001,22 +1006,23 @@ impl Store {
             .conn
             .prepare_cached(COUNT_SQL)?
             .query_row(params![names, few + 1], |r| r.get(0))?;
-        let mut visit_data = |data: String| -> anyhow::Result<ControlFlow<()>> {
-            let item: Item =
-                serde_json::from_str(&data).context("stored item is not valid JSON")?;
-            Ok(visit(item))
-        };
+        // A row of (source, id, data).
+        let columns = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+        let mut visit_row =
+            |(source, id, data): (String, String, String)| -> anyhow::Result<ControlFlow<()>> {
+                Ok(visit(stored_item(source, id, &data)?))
+            };
         if held <= few {
             let rows: Vec<i64> = self
                 .conn
                 .prepare_cached(FEW_SQL)?
                 .query_map(params![names, since], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            let mut data = self
+            let mut read = self
                 .conn
-                .prepare_cached("SELECT data FROM items WHERE rowid = ?1")?;
+                .prepare_cached("SELECT source, id, data FROM items WHERE rowid = ?1")?;
             for row in rows {
-                if visit_data(data.query_row([row], |r| r.get(0))?)?.is_break() {
+                if visit_row(read.query_row([row], columns)?)?.is_break() {
                     break;
                 }
             }
@@ -1025,7 +1031,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(SCAN_SQL)?;
         let mut rows = stmt.query(params![names, since])?;
         while let Some(row) = rows.next()? {
-            if visit_data(row.get(0)?)?.is_break() {
+            if visit_row(columns(row)?)?.is_break() {
                 break;
             }
         }
@@ -1048,7 +1054,7 @@ const FEW_SQL: &str = "SELECT rowid FROM items INDEXED BY sqlite_autoindex_items
 
 /// The rows of some sources, newest first. `INDEXED BY` keeps SQLite from choosing the
 /// (source, id) key, which would make it sort every selected row before returning the first.
-const SCAN_SQL: &str = "SELECT data FROM items INDEXED BY items_by_date
+const SCAN_SQL: &str = "SELECT source, id, data FROM items INDEXED BY items_by_date
      WHERE source IN (SELECT value FROM json_each(?1)) AND sort_date >= ?2
      ORDER BY sort_date DESC, first_seen, source, id";
 
@@ -1064,10 +1070,11 @@ pub struct Encoded {
 
 /// Encodes `item` for [`Poll::encoded`].
 ///
-/// The JSON is serde's for [`Item`], written field by field, so that the fields the hash
-/// covers are written and escaped once for both: the hash is XXH3-128 of those fields as a
-/// JSON array (title, link, authors, published, updated, summary, content, categories,
-/// enclosures, image). It only tells whether a re-listed item changed, so it need not be
+/// The JSON is serde's for [`Item`] (so without the id and source, which the store has as
+/// columns, or the fields that are empty), written field by field, so that the fields the hash covers are
+/// written and escaped once for both: the hash is XXH3-128 of those fields as a JSON array
+/// (title, link, authors, published, updated, summary, content, categories, enclosures,
+/// image), empty ones as `null` or `[]`. It only tells whether a re-listed item changed, so it need not be
 /// cryptographic; SHA-256, which older builds stored (see [`sha256_as_before`]), was 2.8 %
 /// of the 5000-feed first poll's CPU.
 pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
@@ -1076,20 +1083,20 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
         hash: Xxh3::new(),
         hashed: 0,
     };
-    out.text("{\"id\":", Some(&item.id), false)?;
-    out.text(",\"source\":", Some(&item.source), false)?;
-    out.text(",\"title\":", item.title.as_deref(), true)?;
-    out.text(",\"link\":", item.link.as_deref(), true)?;
-    out.field(",\"authors\":", &item.authors, true)?;
-    out.date(",\"published\":", item.published.as_ref(), true)?;
-    out.date(",\"updated\":", item.updated.as_ref(), true)?;
-    out.text(",\"summary\":", item.summary.as_deref(), true)?;
-    out.text(",\"content\":", item.content.as_deref(), true)?;
-    out.field(",\"categories\":", &item.categories, true)?;
-    out.field(",\"enclosures\":", &item.enclosures, true)?;
-    out.text(",\"image\":", item.image.as_deref(), true)?;
+    out.json.push(b'{');
+    out.text("\"title\":", item.title.as_deref())?;
+    out.text("\"link\":", item.link.as_deref())?;
+    out.field("\"authors\":", &item.authors)?;
+    out.date("\"published\":", item.published.as_ref())?;
+    out.date("\"updated\":", item.updated.as_ref())?;
+    out.text("\"summary\":", item.summary.as_deref())?;
+    out.text("\"content\":", item.content.as_deref())?;
+    out.field("\"categories\":", &item.categories)?;
+    out.field("\"enclosures\":", &item.enclosures)?;
+    out.text("\"image\":", item.image.as_deref())?;
     out.hash.update(b"]");
-    out.date(",\"first_seen\":", Some(&item.first_seen), false)?;
+    out.key("\"first_seen\":");
+    write_date(&mut out.json, Some(&item.first_seen))?;
     out.json.push(b'}');
     Ok(Encoded {
         hash: out.hash.digest128().to_le_bytes().to_vec(),
@@ -1107,28 +1114,38 @@ struct ItemWriter {
 }
 
 impl ItemWriter {
-    /// Writes `key` (with what comes before it), then the value `write` writes, which also
-    /// goes into the hash when `hashed`.
+    /// Writes `key` (by [`ItemWriter::key`]), then the value `write` writes, which also goes
+    /// into the hash; then takes both back out of the JSON when the value
+    /// is `null` or `[]`, as serde skips it (the hash keeps it).
     fn write(
         &mut self,
         key: &str,
-        hashed: bool,
         write: impl FnOnce(&mut Vec<u8>) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        self.json.extend_from_slice(key.as_bytes());
+        let start = self.json.len();
+        self.key(key);
         let at = self.json.len();
         write(&mut self.json)?;
-        if hashed {
-            self.hash.update(if self.hashed == 0 { b"[" } else { b"," });
-            self.hash.update(&self.json[at..]);
-            self.hashed += 1;
+        self.hash.update(if self.hashed == 0 { b"[" } else { b"," });
+        self.hash.update(&self.json[at..]);
+        self.hashed += 1;
+        if matches!(&self.json[at..], b"null" | b"[]") {
+            self.json.truncate(start);
         }
         Ok(())
     }
 
+    /// Writes `key`, after a comma unless it is the object's first.
+    fn key(&mut self, key: &str) {
+        if self.json.len() > 1 {
+            self.json.push(b',');
+        }
+        self.json.extend_from_slice(key.as_bytes());
+    }
+
     /// A string, escaped by [`push_json_str`].
-    fn text(&mut self, key: &str, value: Option<&str>, hashed: bool) -> anyhow::Result<()> {
-        self.write(key, hashed, |json| {
+    fn text(&mut self, key: &str, value: Option<&str>) -> anyhow::Result<()> {
+        self.write(key, |json| {
             match value {
                 Some(value) => push_json_str(json, value),
                 None => json.extend_from_slice(b"null"),
@@ -1137,25 +1154,14 @@ impl ItemWriter {
         })
     }
 
-    /// A date, written by [`push_json_date`] when it can.
-    fn date(
-        &mut self,
-        key: &str,
-        value: Option<&DateTime<Utc>>,
-        hashed: bool,
-    ) -> anyhow::Result<()> {
-        self.write(key, hashed, |json| {
-            match value {
-                Some(t) if push_json_date(json, t) => {}
-                _ => serde_json::to_writer(json, &value)?,
-            }
-            Ok(())
-        })
+    /// A date, by [`write_date`].
+    fn date(&mut self, key: &str, value: Option<&DateTime<Utc>>) -> anyhow::Result<()> {
+        self.write(key, |json| Ok(write_date(json, value)?))
     }
 
     /// Any other value, as serde_json writes it.
-    fn field(&mut self, key: &str, value: &impl Serialize, hashed: bool) -> anyhow::Result<()> {
-        self.write(key, hashed, |json| Ok(serde_json::to_writer(json, value)?))
+    fn field(&mut self, key: &str, value: &impl Serialize) -> anyhow::Result<()> {
+        self.write(key, |json| Ok(serde_json::to_writer(json, value)?))
     }
 }
 
@@ -1241,6 +1247,23 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// An item read back from the store: its JSON, with the source and id the store keeps as
+/// columns put back (the JSON of an older build has them too).
+fn stored_item(source: String, id: String, data: &str) -> anyhow::Result<Item> {
+    let mut item: Item = serde_json::from_str(data).context("stored item is not valid JSON")?;
+    item.source = source;
+    item.id = id;
+    Ok(item)
+}
+
+/// Writes `value` as serde_json does, by [`push_json_date`] when it can.
+fn write_date(json: &mut Vec<u8>, value: Option<&DateTime<Utc>>) -> serde_json::Result<()> {
+    match value {
+        Some(t) if push_json_date(json, t) => Ok(()),
+        _ => serde_json::to_writer(json, &value),
+    }
+}
+
 /// Writes `t` as chrono's serde writes it (`"2026-02-27T04:51:57Z"`) when it has no
 /// fraction of a second and a four-digit year, the dates feeds give; false, writing
 /// nothing, for any other. chrono goes through `fmt`, which had been a fifth of encoding.
@@ -1302,6 +1325,89 @@ mod tests {
             published: published.map(at),
             ..Item::new("s", id, at(seen))
         }
+    }
+
+    #[test]
+    fn stored_json_leaves_out_the_columns_and_empty_fields() {
+        assert_eq!(
+            encode(&Item::new("s", "b", at(2))).unwrap().json,
+            r#"{"first_seen":"2026-01-02T12:00:00Z"}"#
+        );
+        let dated = Item {
+            updated: Some(at(3)),
+            ..Item::new("s", "b", at(2))
+        };
+        assert_eq!(
+            encode(&dated).unwrap().json,
+            r#"{"updated":"2026-01-03T12:00:00Z","first_seen":"2026-01-02T12:00:00Z"}"#
+        );
+    }
+
+    /// Rows written by a build before the JSON left out the id, the source and the empty
+    /// fields read as they did, by every way items are read, and are seen as unchanged.
+    #[test]
+    fn items_stored_with_the_older_json_read_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let listing = [item("a", Some(1), 1), item("b", None, 1)];
+        store
+            .record_poll("s", &poll(1, Some(&listing), None))
+            .unwrap();
+        let older = |item: &Item| {
+            let fields = hashed_fields(item).unwrap();
+            let fields: Vec<serde_json::Value> = serde_json::from_slice(&fields).unwrap();
+            let keys = [
+                "title",
+                "link",
+                "authors",
+                "published",
+                "updated",
+                "summary",
+                "content",
+                "categories",
+                "enclosures",
+                "image",
+            ];
+            let mut json = serde_json::Map::new();
+            json.insert("id".into(), item.id.clone().into());
+            json.insert("source".into(), item.source.clone().into());
+            json.extend(keys.iter().map(|k| k.to_string()).zip(fields));
+            json.insert(
+                "first_seen".into(),
+                serde_json::to_value(item.first_seen).unwrap(),
+            );
+            serde_json::Value::Object(json).to_string()
+        };
+        for item in &listing {
+            let data = older(item);
+            assert!(data.contains(r#""updated":null"#) && data.contains(r#""id":"#));
+            store
+                .conn
+                .execute(
+                    "UPDATE items SET data = ?2 WHERE id = ?1",
+                    params![item.id, data],
+                )
+                .unwrap();
+            assert_eq!(store.item("s", &item.id).unwrap().as_ref(), Some(item));
+        }
+        let mut scanned = Vec::new();
+        for few in [0, FEW_ROWS] {
+            store
+                .scan_with(&["s".to_string()], None, few, |item| {
+                    scanned.push(item);
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+        }
+        let mut expected = [&listing[..], &listing[..]].concat();
+        for items in [&mut scanned, &mut expected] {
+            items.sort_by(|x, y| x.id.cmp(&y.id));
+        }
+        assert_eq!(scanned, expected);
+        let again = store
+            .record_poll("s", &poll(2, Some(&listing), None))
+            .unwrap();
+        assert_eq!(again, Changes::default());
     }
 
     #[test]
@@ -1493,7 +1599,9 @@ mod tests {
                 },
             )
             .unwrap();
-        assert_eq!(given.item("s", "c").unwrap().unwrap().id, "d");
+        // The JSON is d's: its date, under c's id.
+        let stored = given.item("s", "c").unwrap().unwrap();
+        assert_eq!((stored.id.as_str(), stored.published), ("c", Some(at(3))));
         let two = [item("e", Some(4), 4), item("f", Some(4), 4)];
         let short = Poll {
             encoded: Some(&encoded[..1]),
