@@ -1071,12 +1071,12 @@ pub struct Encoded {
 /// Encodes `item` for [`Poll::encoded`].
 ///
 /// The JSON is serde's for [`Item`] (so without the id and source, which the store has as
-/// columns, or the fields that are empty), written field by field, so that the fields the hash covers are
-/// written and escaped once for both: the hash is XXH3-128 of those fields as a JSON array
-/// (title, link, authors, published, updated, summary, content, categories, enclosures,
-/// image), empty ones as `null` or `[]`. It only tells whether a re-listed item changed, so it need not be
-/// cryptographic; SHA-256, which older builds stored (see [`sha256_as_before`]), was 2.8 %
-/// of the 5000-feed first poll's CPU.
+/// columns, or the fields that are empty), written field by field, so that the fields the
+/// hash covers are written and escaped once for both: the hash is XXH3-128 of those fields
+/// as a JSON array (title, link, authors, published, updated, summary, content, categories,
+/// enclosures, image), empty ones as `null` or `[]`. It only tells whether a re-listed item
+/// changed, so it need not be cryptographic; SHA-256, which older builds stored (see
+/// [`sha256_as_before`]), was 2.8 % of the 5000-feed first poll's CPU.
 pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     let mut out = ItemWriter {
         json: Vec::with_capacity(512 + item.content.as_ref().map_or(0, String::len)),
@@ -1408,6 +1408,47 @@ mod tests {
             .record_poll("s", &poll(2, Some(&listing), None))
             .unwrap();
         assert_eq!(again, Changes::default());
+
+        // A changed item keeps the first_seen of its older row, which is written anew.
+        let changed = [Item {
+            title: Some("retitled".into()),
+            ..item("a", Some(1), 3)
+        }];
+        let relisted = store
+            .record_poll("s", &poll(3, Some(&changed), None))
+            .unwrap();
+        assert_eq!(relisted.updated, 1);
+        let stored = store.item("s", "a").unwrap().unwrap();
+        assert_eq!(
+            (stored.title.as_deref(), stored.first_seen),
+            (Some("retitled"), at(1))
+        );
+        // An article put in an older row is written with the rest of it.
+        let wanted = Wanted {
+            id: "b".into(),
+            link: "https://example.org/b".into(),
+        };
+        store
+            .record_article("s", &wanted, at(4), Ok("<p>all of b</p>"))
+            .unwrap();
+        let stored = store.item("s", "b").unwrap().unwrap();
+        assert_eq!(
+            stored,
+            Item {
+                content: Some("<p>all of b</p>".into()),
+                ..listing[1].clone()
+            }
+        );
+        for id in ["a", "b"] {
+            let data: String = store
+                .conn
+                .query_row("SELECT data FROM items WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap();
+            assert!(
+                !data.contains(r#""id":"#) && !data.contains("null"),
+                "{data}"
+            );
+        }
     }
 
     #[test]
@@ -1608,8 +1649,10 @@ mod tests {
             ..poll(4, Some(&two), None)
         };
         given.record_poll("s", &short).unwrap();
-        assert_eq!(given.item("s", "e").unwrap().unwrap().id, "e");
-        assert_eq!(given.item("s", "f").unwrap().unwrap().id, "f");
+        for id in ["e", "f"] {
+            let stored = given.item("s", id).unwrap().unwrap();
+            assert_eq!(stored.title, Some(format!("title {id}")));
+        }
     }
 
     #[test]

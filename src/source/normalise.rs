@@ -878,6 +878,8 @@ mod tests {
             ("<p>Itâ€™s fine</p>", "<p>It’s fine</p>"),
             ("  <p>Itâ€™s fine</p>  ", "<p>It’s fine</p>"),
             ("<p>Café</p><script>x</script> ", "<p>Café</p>"),
+            // A reference to a control character, which html5ever keeps.
+            ("<p>a&#1;b</p>", "<p>ab</p>"),
         ] {
             assert_eq!(clean(html), kept, "{html:?}");
         }
