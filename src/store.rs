@@ -1264,13 +1264,14 @@ fn write_date(json: &mut Vec<u8>, value: Option<&DateTime<Utc>>) -> serde_json::
     }
 }
 
-/// Writes `t` as chrono's serde writes it (`"2026-02-27T04:51:57Z"`) when it has no
-/// fraction of a second and a four-digit year, the dates feeds give; false, writing
-/// nothing, for any other. chrono goes through `fmt`, which had been a fifth of encoding.
+/// Writes `t` as chrono's serde writes it (`"2026-02-27T04:51:57Z"`, with 3, 6 or 9
+/// digits of a fraction of a second, as few as hold it) when its year has four digits;
+/// false, writing nothing, for any other year or a leap second. chrono goes through `fmt`,
+/// which had been a fifth of encoding.
 fn push_json_date(out: &mut Vec<u8>, t: &DateTime<Utc>) -> bool {
     use chrono::{Datelike, Timelike};
-    let year = t.year();
-    if t.nanosecond() != 0 || !(0..=9999).contains(&year) {
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
         return false;
     }
     let parts = [
@@ -1279,16 +1280,32 @@ fn push_json_date(out: &mut Vec<u8>, t: &DateTime<Utc>) -> bool {
         (t.day(), 2, b'T'),
         (t.hour(), 2, b':'),
         (t.minute(), 2, b':'),
-        (t.second(), 2, b'Z'),
+        (t.second(), 2, b'.'),
     ];
-    out.push(b'"');
-    for (n, width, after) in parts {
+    let fraction = match nanos {
+        0 => None,
+        n if n % 1_000_000 == 0 => Some((n / 1_000_000, 3)),
+        n if n % 1_000 == 0 => Some((n / 1_000, 6)),
+        n => Some((n, 9)),
+    };
+    let digits = |out: &mut Vec<u8>, n: u32, width: u32| {
         for place in (0..width).rev() {
             out.push(b'0' + (n / 10u32.pow(place) % 10) as u8);
         }
+    };
+    out.push(b'"');
+    for (n, width, after) in parts {
+        digits(out, n, width);
         out.push(after);
     }
-    out.push(b'"');
+    match fraction {
+        Some((n, width)) => digits(out, n, width),
+        // No fraction: the point written after the seconds goes.
+        None => {
+            out.pop();
+        }
+    }
+    out.extend_from_slice(b"Z\"");
     true
 }
 
@@ -1525,7 +1542,8 @@ mod tests {
     fn dates_are_written_as_chrono_writes_them() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         // Any time from year -1 to 10000, or one near the ends of the four-digit years; now
-        // and then with a fraction of a second or a leap second.
+        // and then with a fraction of a second (of milli-, micro- or nanoseconds) or a leap
+        // second.
         const YEAR: i64 = 366 * 86_400;
         let year_0 = -62_167_219_200_i64;
         let year_10000 = 253_402_300_800_i64;
@@ -1540,6 +1558,8 @@ mod tests {
             let nanos = match n % 8 {
                 0 => rng.below(2_000_000_000) as u32,
                 1 => 1_000_000_000,
+                2 => rng.below(1_000) as u32 * 1_000_000,
+                3 => rng.below(1_000_000) as u32 * 1_000,
                 _ => 0,
             };
             let Some(t) = DateTime::from_timestamp(seconds, nanos) else {
