@@ -1115,8 +1115,8 @@ struct ItemWriter {
 
 impl ItemWriter {
     /// Writes `key` (by [`ItemWriter::key`]), then the value `write` writes, which also goes
-    /// into the hash; then takes both back out of the JSON when the value
-    /// is `null` or `[]`, as serde skips it (the hash keeps it).
+    /// into the hash; then takes both back out of the JSON when the value is `null` or `[]`,
+    /// as serde skips it (the hash keeps it).
     fn write(
         &mut self,
         key: &str,
