@@ -61,13 +61,14 @@ fn clock(s: &str) -> Option<(u32, u32, u32, u32)> {
     if !main.is_ascii() {
         return None;
     }
-    let parts: Vec<&str> = if main.contains(':') {
-        main.split(':').collect()
+    let mut held = [""; 3];
+    let parts = if main.contains(':') {
+        split_at_most(main, ':', &mut held)?
     } else if main.len() == 4 || main.len() == 6 {
-        (0..main.len())
-            .step_by(2)
-            .map(|i| &main[i..i + 2])
-            .collect()
+        for (part, at) in held.iter_mut().zip((0..main.len()).step_by(2)) {
+            *part = &main[at..at + 2];
+        }
+        &held[..main.len() / 2]
     } else {
         return None;
     };
@@ -88,6 +89,22 @@ fn clock(s: &str) -> Option<(u32, u32, u32, u32)> {
     (h <= 24 && m <= 59 && sec <= 60).then_some((h, m, sec, nanos))
 }
 
+/// The parts of `s` between `sep`s, in `held`; `None` when there are more than it holds.
+/// Dates are read for every item: a `Vec` had been a tenth of their cost.
+fn split_at_most<'s, 'h, const N: usize>(
+    s: &'s str,
+    sep: char,
+    held: &'h mut [&'s str; N],
+) -> Option<&'h [&'s str]> {
+    let mut parts = s.split(sep);
+    let mut n = 0;
+    for part in parts.by_ref().take(N) {
+        held[n] = part;
+        n += 1;
+    }
+    parts.next().is_none().then_some(&held[..n])
+}
+
 /// `+hh:mm`, `-hhmm`, `+hh`, `Z`, or a zone name (`GMT`, `EST`, `GMT-01:01`, `Etc/GMT`).
 fn zone(s: &str) -> Option<i64> {
     if let Some(rest) = s.strip_prefix(['+', '-']) {
@@ -102,8 +119,14 @@ fn zone(s: &str) -> Option<i64> {
         };
         return (h <= 23 && m <= 59).then_some(sign * i64::from(h * 3600 + m * 60));
     }
-    let upper = s.to_ascii_uppercase();
-    let upper = upper.strip_prefix("ETC/").unwrap_or(&upper);
+    // Upper-cased on the stack: every name and `Etc/GMT-01:01` fit, and a longer word is
+    // none of them.
+    let mut held = [0; 16];
+    let upper = held.get_mut(..s.len())?;
+    upper.copy_from_slice(s.as_bytes());
+    upper.make_ascii_uppercase();
+    let upper = std::str::from_utf8(upper).ok()?;
+    let upper = upper.strip_prefix("ETC/").unwrap_or(upper);
     for prefix in ["GMT", "UTC", "UT"] {
         if let Some(rest) = upper
             .strip_prefix(prefix)
@@ -177,8 +200,8 @@ fn iso_date(s: &str) -> Option<NaiveDate> {
         };
         return (y.len() == 2).then(|| ymd(full_year(y)?, digits(m)?, 1))?;
     }
-    let parts: Vec<&str> = s.split('-').collect();
-    match parts.as_slice() {
+    let mut held = [""; 3];
+    match split_at_most(s, '-', &mut held)? {
         [y] if y.len() == 4 => ymd(full_year(y)?, 1, 1),
         [d] if !d.is_ascii() => None,
         [d] if d.len() == 8 => ymd(full_year(&d[..4])?, digits(&d[4..6])?, digits(&d[6..])?),
@@ -282,12 +305,25 @@ pub(super) fn month(word: &str) -> Option<u32> {
         ("déc", 12),
         ("sept", 9),
     ];
+    let english = |word: &str| {
+        EN.iter()
+            .position(|m| m.eq_ignore_ascii_case(word))
+            .or_else(|| FULL.iter().position(|m| m.eq_ignore_ascii_case(word)))
+            .map(|i| i as u32 + 1)
+    };
+    if word.is_ascii() {
+        // Lower-cased as it is compared: for ASCII, the same as `to_lowercase`.
+        let word = word.trim_end_matches('.');
+        return english(word).or_else(|| {
+            LOCAL
+                .iter()
+                .find(|(l, _)| l.eq_ignore_ascii_case(word))
+                .map(|&(_, m)| m)
+        });
+    }
     let lower = word.to_lowercase();
     let lower = lower.trim_end_matches('.');
-    EN.iter()
-        .position(|&m| m == lower)
-        .or_else(|| FULL.iter().position(|&m| m == lower))
-        .map(|i| i as u32 + 1)
+    english(lower)
         .or_else(|| LOCAL.iter().find(|(l, _)| *l == lower).map(|&(_, m)| m))
         .or_else(|| GREEK.iter().find(|(g, _)| *g == word).map(|&(_, m)| m))
 }
@@ -306,9 +342,9 @@ pub(super) fn is_weekday(word: &str) -> bool {
         "thur",
     ];
     const GREEK: [&str; 7] = ["Κυρ", "Δευ", "Τρι", "Τετ", "Πεμ", "Παρ", "Σαβ"];
-    let lower = word.to_ascii_lowercase();
-    let lower = lower.trim_end_matches('.');
-    DAYS.contains(&lower) || FULL.contains(&lower) || GREEK.contains(&word)
+    let bare = word.trim_end_matches('.');
+    let named = |days: &[&str]| days.iter().any(|d| d.eq_ignore_ascii_case(bare));
+    named(&DAYS) || named(&FULL) || GREEK.contains(&word)
 }
 
 /// RFC 822/2822 and its relatives: any order of day, month name and year around a time,
@@ -538,6 +574,37 @@ mod tests {
             "Sun, 16 zzz 2012 11:47:32 GMT",
             "yesterday",
             "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    /// Weekdays, months and zones are matched without regard to case (Unicode case for the
+    /// localised months), and an abbreviation may end with a dot.
+    #[test]
+    fn names_in_any_case() {
+        for (date, want) in [
+            ("THU, 01 JAN 2004 19:48:21 gmt", "2004-01-01T19:48:21Z"),
+            (
+                "thu., 01 jan. 2004 19:48:21 Etc/Gmt+01:00",
+                "2004-01-01T18:48:21Z",
+            ),
+            (
+                "Tues, 3 SEPTEMBER 2002 10:00:00 cest",
+                "2002-09-03T08:00:00Z",
+            ),
+            ("12 SEPT 2004 10:00:00 Z", "2004-09-12T10:00:00Z"),
+            ("12 Févr. 2004 10:00:00 Z", "2004-02-12T10:00:00Z"),
+            ("12 FÉVR 2004 10:00:00 Z", "2004-02-12T10:00:00Z"),
+            ("12 DÉC 2004 10:00:00 Z", "2004-12-12T10:00:00Z"),
+        ] {
+            assert_eq!(utc(date).as_deref(), Some(want), "{date}");
+        }
+        for bad in [
+            // Longer than any zone: not a zone.
+            "Thu, 01 Jan 2004 19:48:21 Etc/GMT+01:00:00:00",
+            "2003-12-31-01",
+            "2003-12-31T10:14:55:01Z",
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
