@@ -90,8 +90,8 @@ pub struct Element<'a> {
     pub ns: Ns,
     /// Written as an empty-element tag (`<x/>`): its end follows at once.
     pub empty: bool,
-    /// Where the name after its prefix begins: found once, as elements are matched on
-    /// their local name several times.
+    /// Where the name after its prefix begins: found when the element is made, as
+    /// elements are matched on their local name several times.
     local_at: usize,
     start: BytesStart<'a>,
 }
@@ -452,12 +452,12 @@ impl<'a> XmlReader<'a> {
 
     fn resolved(&self, start: BytesStart<'a>) -> Node<'a> {
         let name = start.name().into_inner();
-        let local_at = local_at(name);
-        let ns = self.prefix_ns(&name[..local_at.saturating_sub(1)]);
+        let local = local_at(name);
+        let ns = self.prefix_ns(&name[..local.saturating_sub(1)]);
         Node::Start(Element {
             ns,
             empty: self.ends_due > 0,
-            local_at,
+            local_at: local,
             start,
         })
     }
@@ -575,6 +575,9 @@ mod tests {
         );
         let src = r#"<feed xmlns="http://www.w3.org/2005/Atom"><div xmlns="http://www.w3.org/1999/xhtml"/><title/></feed>"#;
         assert_eq!(dump(src), "<Atom10:feed><Xhtml:div></><Atom10:title></></>");
+        // The prefix ends at the first colon; an empty one is the default namespace.
+        let src = r#"<rss xmlns:d="http://purl.org/dc/elements/1.1/"><d:a:b/><:c/><e:/></rss>"#;
+        assert_eq!(dump(src), "<None:rss><Dc:a:b></><None:c></><Other:></></>");
     }
 
     #[test]
