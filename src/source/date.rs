@@ -90,7 +90,7 @@ fn clock(s: &str) -> Option<(u32, u32, u32, u32)> {
 }
 
 /// The parts of `s` between `sep`s, in `held`; `None` when there are more than it holds.
-/// Dates are read for every item: a `Vec` had been a tenth of their cost.
+/// Dates are read for every item, and a `Vec` of the parts is one allocation more each.
 fn split_at_most<'s, 'h, const N: usize>(
     s: &'s str,
     sep: char,
