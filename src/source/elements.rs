@@ -422,7 +422,7 @@ fn atom_link(w: &mut Walker, el: &Element) -> Action {
 /// Whether `s` opens with a scheme and its colon (`tag:`, `urn:`, `https:`): url reads
 /// such a string as absolute, so there is no need to ask it whether the string is relative.
 /// A tab or newline, which url would skip, makes this false.
-fn starts_with_scheme(s: &str) -> bool {
+pub fn starts_with_scheme(s: &str) -> bool {
     let b = s.as_bytes();
     let scheme = b
         .iter()

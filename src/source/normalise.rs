@@ -22,6 +22,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use super::elements::starts_with_scheme;
 use super::feed::{Document, Entry};
 use super::feedxml::plain_web_url;
 use super::simple_html::{self, Policy};
@@ -193,12 +194,7 @@ fn item_id(
 /// A scheme (letter, then letters, digits, `+-.`), a colon, no whitespace, and url accepts
 /// it.
 fn is_absolute_uri(id: &str) -> bool {
-    let Some((scheme, _)) = id.split_once(':') else {
-        return false;
-    };
-    let mut chars = scheme.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    starts_with_scheme(id)
         && !id.contains(char::is_whitespace)
         && (plain_web_url(id) || Url::parse(id).is_ok())
 }
