@@ -68,8 +68,9 @@ pub fn main() -> ExitCode {
     // Parsing and the store run on blocking threads. Tokio's default of 512 lets a
     // thousand sources polled at once start hundreds of threads, each holding its document
     // (and, under glibc's malloc where this was measured, its own arena) while it waits for
-    // the store: twice the peak memory for no speed, measured with 1000 sources. Beyond the feeds being read, a thread per core
-    // is left for the store's writer and readers and for full-text extraction.
+    // the store: twice the peak memory for no speed, measured with 1000 sources. Beyond the
+    // feeds being read, a thread per core is left for the store's writer and readers and for
+    // full-text extraction.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
