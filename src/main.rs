@@ -6,8 +6,8 @@
 /// consolidation (`malloc_consolidate`, `unlink_chunk`) were 9 % of the run's CPU. The
 /// first poll of the 5000-feed benchmark went from 2.58 s to 2.48 s median wall, and from
 /// 4.25 s to 3.93 s of CPU (10 runs each, interleaved); its peak memory from 70–72 MB to
-/// 80–86 MB.
-#[cfg(not(target_env = "msvc"))]
+/// 80–86 MB. A build without the `jemalloc` feature keeps the system's allocator.
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

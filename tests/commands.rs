@@ -106,6 +106,23 @@ async fn check_accepts_the_shipped_configs() {
     }
 }
 
+/// The binary allocates with jemalloc unless built without the `jemalloc` feature: asked
+/// through jemalloc's own environment variable, it prints its statistics at exit.
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_allocates_with_jemalloc() {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .args(["check", "-c", "config/demo.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Begin jemalloc statistics"), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn config_lookup_order() {
     let dir = tempfile::tempdir().unwrap();
