@@ -184,16 +184,16 @@ pub fn clean(html: &str, policy: &Policy) -> Option<String> {
         match b[i] {
             b'&' => {
                 let (text, len) = char_ref(&html[i..])?;
-                if text.starts_with('\n') {
+                if text.as_str().starts_with('\n') {
                     return None;
                 }
-                push_escaped(&mut out, &text, false);
+                push_escaped(&mut out, text.as_str(), false);
                 i += len;
             }
             b'<' if b.get(i + 1) == Some(&b'/') => {
                 let (name, len) = end_tag(&html[i..])?;
                 match open.pop() {
-                    Some((tag, kind)) if tag == name && kind != Kind::Void => {
+                    Some((tag, kind)) if tag == name.as_ref() && kind != Kind::Void => {
                         out.push_str("</");
                         out.push_str(tag);
                         out.push('>');
@@ -204,7 +204,7 @@ pub fn clean(html: &str, policy: &Policy) -> Option<String> {
             }
             b'<' => {
                 let tag = start_tag(&html[i..])?;
-                let (name, (kind, allowed)) = policy.tags.get_key_value(tag.name.as_str())?;
+                let (name, (kind, allowed)) = policy.tags.get_key_value(tag.name.as_ref())?;
                 let context = open.last().map(|&(_, k)| k);
                 let blocks_here = matches!(context, None | Some(Kind::Flow | Kind::Item));
                 let text_here =
@@ -225,7 +225,7 @@ pub fn clean(html: &str, policy: &Policy) -> Option<String> {
                 out.push('<');
                 out.push_str(name);
                 for (attr, value) in &tag.attrs {
-                    if !allowed.contains(attr.as_str()) {
+                    if !allowed.contains(attr.as_ref()) {
                         continue;
                     }
                     let Some(value) = url_checked(name, attr, value, &policy.schemes, base)? else {
@@ -254,10 +254,11 @@ pub fn clean(html: &str, policy: &Policy) -> Option<String> {
     open.is_empty().then_some(out)
 }
 
-/// A start tag as html5ever tokenises it: lower-cased names, decoded values.
-struct StartTag {
-    name: String,
-    attrs: Vec<(String, String)>,
+/// A start tag as html5ever tokenises it: lower-cased names, decoded values (borrowed from
+/// the HTML when it has them already, as nearly every tag does).
+struct StartTag<'a> {
+    name: Cow<'a, str>,
+    attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     self_closing: bool,
     /// Bytes from `<` to `>`, both included.
     len: usize,
@@ -268,16 +269,25 @@ fn is_space(b: u8) -> bool {
 }
 
 /// The ASCII-alphanumeric name starting at `s[at..]`, lower-cased, and where it ends.
-fn name_at(s: &str, at: usize) -> (String, usize) {
+fn name_at(s: &str, at: usize) -> (Cow<'_, str>, usize) {
     let end = s.as_bytes()[at..]
         .iter()
         .position(|c| !c.is_ascii_alphanumeric())
         .map_or(s.len(), |n| at + n);
-    (s[at..end].to_ascii_lowercase(), end)
+    (lower(&s[at..end]), end)
+}
+
+/// `name` in ASCII lower case; borrowed when it is already.
+fn lower(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|c| c.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
 /// `</name>` with optional spaces before `>`: the name and the length.
-fn end_tag(s: &str) -> Option<(String, usize)> {
+fn end_tag(s: &str) -> Option<(Cow<'_, str>, usize)> {
     let b = s.as_bytes();
     if !b.get(2)?.is_ascii_alphabetic() {
         return None;
@@ -292,13 +302,13 @@ fn end_tag(s: &str) -> Option<(String, usize)> {
 /// The start tag at the beginning of `s` (which starts with `<`), when it is written plainly:
 /// attribute names of letters, digits, `-` and `_`, each once; values quoted or bare; a space
 /// between attributes; `/` only just before `>`.
-fn start_tag(s: &str) -> Option<StartTag> {
+fn start_tag(s: &str) -> Option<StartTag<'_>> {
     let b = s.as_bytes();
     if !b.get(1)?.is_ascii_alphabetic() {
         return None;
     }
     let (name, mut at) = name_at(s, 1);
-    let mut attrs: Vec<(String, String)> = Vec::new();
+    let mut attrs: Vec<(Cow<str>, Cow<str>)> = Vec::new();
     loop {
         let spaced = b.get(at).copied().is_some_and(is_space);
         while b.get(at).copied().is_some_and(is_space) {
@@ -334,7 +344,7 @@ fn start_tag(s: &str) -> Option<StartTag> {
         if at == start || !b[start].is_ascii_alphabetic() {
             return None;
         }
-        let attr = s[start..at].to_ascii_lowercase();
+        let attr = lower(&s[start..at]);
         let mut eq = at;
         while b.get(eq).copied().is_some_and(is_space) {
             eq += 1;
@@ -364,7 +374,7 @@ fn start_tag(s: &str) -> Option<StartTag> {
             at = next;
             attribute_value(raw)?
         } else {
-            String::new()
+            Cow::Borrowed("")
         };
         if attrs.iter().any(|(a, _)| *a == attr) {
             return None;
@@ -373,18 +383,51 @@ fn start_tag(s: &str) -> Option<StartTag> {
     }
 }
 
-/// An attribute's value with its character references decoded.
-fn attribute_value(raw: &str) -> Option<String> {
+/// An attribute's value with its character references decoded; borrowed when it has none.
+fn attribute_value(raw: &str) -> Option<Cow<'_, str>> {
+    if memchr::memchr(b'&', raw.as_bytes()).is_none() {
+        return Some(Cow::Borrowed(raw));
+    }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
-    while let Some(amp) = rest.find('&') {
+    while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
         out.push_str(&rest[..amp]);
         let (text, len) = char_ref(&rest[amp..])?;
-        out.push_str(&text);
+        out.push_str(text.as_str());
         rest = &rest[amp + len..];
     }
     out.push_str(rest);
-    Some(out)
+    Some(Cow::Owned(out))
+}
+
+/// The text of a character reference: at most two characters, kept inline.
+struct RefText {
+    bytes: [u8; 8],
+    len: usize,
+}
+
+impl RefText {
+    fn new() -> RefText {
+        RefText {
+            bytes: [0; 8],
+            len: 0,
+        }
+    }
+
+    fn one(c: char) -> RefText {
+        let mut text = RefText::new();
+        text.push(c);
+        text
+    }
+
+    fn push(&mut self, c: char) {
+        self.len += c.encode_utf8(&mut self.bytes[self.len..]).len();
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole characters are ever written.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
 }
 
 /// The character reference at the start of `s` (which starts with `&`): its text and
@@ -392,7 +435,7 @@ fn attribute_value(raw: &str) -> Option<String> {
 /// with `;` and stands for characters html5ever passes through unchanged. `None` for
 /// anything else, where html5ever's rules for legacy names, unterminated and out-of-range
 /// references apply.
-fn char_ref(s: &str) -> Option<(Cow<'static, str>, usize)> {
+fn char_ref(s: &str) -> Option<(RefText, usize)> {
     let b = s.as_bytes();
     match b.get(1) {
         Some(b'#') => {
@@ -411,7 +454,7 @@ fn char_ref(s: &str) -> Option<(Cow<'static, str>, usize)> {
             }
             let code = u32::from_str_radix(&s[from..from + n], radix).ok()?;
             let c = char::from_u32(code).filter(|&c| plain_char(c))?;
-            Some((Cow::Owned(c.to_string()), from + n + 1))
+            Some((RefText::one(c), from + n + 1))
         }
         Some(c) if c.is_ascii_alphanumeric() => {
             let n = b[1..]
@@ -423,13 +466,13 @@ fn char_ref(s: &str) -> Option<(Cow<'static, str>, usize)> {
             }
             let key = &s[1..n + 2];
             let &(first, second) = markup5ever::data::NAMED_ENTITIES.get(key)?;
-            let mut text = String::new();
+            let mut text = RefText::new();
             for code in [first, second].into_iter().filter(|&c| c != 0) {
                 text.push(char::from_u32(code).filter(|&c| plain_char(c))?);
             }
-            (!text.is_empty()).then_some((Cow::Owned(text), n + 2))
+            (text.len > 0).then_some((text, n + 2))
         }
-        _ => Some((Cow::Borrowed("&"), 1)),
+        _ => Some((RefText::one('&'), 1)),
     }
 }
 
@@ -555,6 +598,11 @@ mod tests {
             (r#"<a href="javascript:alert(1)">l</a>"#, "<a>l</a>"),
             ("a > b &lt; c\u{A0}d", "a &gt; b &lt; c&nbsp;d"),
             ("AT & T", "AT &amp; T"),
+            // A named reference to two characters; references in an attribute's value.
+            (
+                r#"<p title="caf&#233; &amp; &lt;b&gt;">&NotEqualTilde;</p>"#,
+                "<p title=\"caf\u{E9} &amp; &lt;b&gt;\">\u{2242}\u{338}</p>",
+            ),
             // html5ever drops a byte-order mark at the start only.
             ("\u{FEFF}<p>x\u{FEFF}</p>", "<p>x\u{FEFF}</p>"),
         ];
