@@ -54,11 +54,14 @@ pub struct Capture {
 }
 
 impl Capture {
-    pub fn new(mode: Mode, how: How) -> Self {
+    /// A capture that collects into `buf`, emptied first: a buffer passed from one capture to
+    /// the next is allocated once, not for every element.
+    pub fn new(mode: Mode, how: How, mut buf: String) -> Self {
+        buf.clear();
         Capture {
             mode,
             how,
-            buf: String::new(),
+            buf,
             open: Vec::new(),
             div: (None, None, false),
         }
@@ -240,7 +243,7 @@ mod tests {
             match (node, cap.as_mut()) {
                 (Node::Start(el), None) => {
                     let (mode, how) = atom_construct(&el);
-                    cap = Some(Capture::new(mode, how));
+                    cap = Some(Capture::new(mode, how, String::new()));
                 }
                 (Node::Start(el), Some(c)) => c.start(&el),
                 (Node::End, Some(c)) => c.end(),
@@ -315,10 +318,10 @@ mod tests {
 
     #[test]
     fn rss_titles_decide_by_looking() {
-        let mut c = Capture::new(Mode::Text, How::MaybeHtml);
+        let mut c = Capture::new(Mode::Text, How::MaybeHtml, String::new());
         c.text("AT&amp;T <b>news</b>");
         assert_eq!(c.plain(), "AT&T news");
-        let mut c = Capture::new(Mode::Text, How::MaybeHtml);
+        let mut c = Capture::new(Mode::Text, How::MaybeHtml, String::new());
         c.text("1 < 2 & 3 > 2");
         assert_eq!(c.plain(), "1 < 2 & 3 > 2");
     }

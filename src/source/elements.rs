@@ -9,6 +9,8 @@
 //! Everything not listed is skipped with its subtree — including Atom `source` and RSS
 //! channel `image`/`textInput`, whose titles and links must not leak into the feed's.
 
+use std::sync::Arc;
+
 use url::Url;
 
 use super::capture::{Capture, How, Mode, atom_construct};
@@ -431,7 +433,7 @@ pub fn starts_with_scheme(s: &str) -> bool {
 }
 
 /// Puts collected content where `target` says.
-pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>) {
+pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Arc<Url>>) {
     let raw = cap.buf.trim();
     match target {
         Target::Title(rank) => {
@@ -466,7 +468,7 @@ pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>) {
     }
 }
 
-fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Url>) {
+fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Arc<Url>>) {
     let raw = cap.buf.trim();
     if let Some(p) = w.person.as_mut() {
         match target {

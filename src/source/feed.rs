@@ -9,6 +9,7 @@
 //! [`super::normalise`] turns them into [`crate::model::Item`]s.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -87,8 +88,9 @@ pub struct Entry {
     pub summary: Option<String>,
     /// HTML, not yet sanitised.
     pub content: Option<String>,
-    /// Base in effect for relative URLs inside summary and content.
-    pub base: Option<Url>,
+    /// Base in effect for relative URLs inside summary and content (shared by the entries
+    /// read under it).
+    pub base: Option<Arc<Url>>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
     pub image: Option<String>,
@@ -352,7 +354,7 @@ mod tests {
             Some("https://site.example/blog/post-1")
         );
         assert_eq!(
-            d.entries[0].base.as_ref().map(Url::as_str),
+            d.entries[0].base.as_deref().map(Url::as_str),
             Some("https://site.example/blog/")
         );
 

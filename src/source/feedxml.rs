@@ -9,6 +9,8 @@
 //! break that leaves no entry is [`ParseError::Xml`], unless all that broke is the final end
 //! tag of a document that had none.
 
+use std::sync::Arc;
+
 use url::Url;
 
 use super::capture::{Capture, Mode};
@@ -77,16 +79,16 @@ pub struct EntryState {
     pub fallback_author: Option<Person>,
     pub published: Ranked<chrono::DateTime<chrono::Utc>>,
     pub updated: Ranked<chrono::DateTime<chrono::Utc>>,
-    pub summary: Ranked<(String, Url)>,
+    pub summary: Ranked<(String, Arc<Url>)>,
     /// Whether the rank-0 summary came from an RSS `summary` element (not `description`).
     pub summary_is_rss: bool,
-    pub content: Ranked<(String, Url)>,
+    pub content: Ranked<(String, Arc<Url>)>,
     /// RSS 1.0 `rdf:about`, resolved: the id of an item that has no other and no link.
     pub about: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
     pub image: Ranked<String>,
-    pub base: Option<Url>,
+    pub base: Option<Arc<Url>>,
 }
 
 /// The whole document being read.
@@ -98,7 +100,10 @@ pub struct Walker<'a> {
     /// it is no Atom namespace we know.
     pub root_ns: Ns,
     pub ctx: Vec<Ctx>,
-    pub capture: Option<(Target, Capture, Option<Url>)>,
+    pub capture: Option<(Target, Capture, Option<Arc<Url>>)>,
+    /// The last capture's buffer, kept for the next: most elements of an entry are
+    /// captured, and each would otherwise allocate its own.
+    spare: String,
     pub title: Ranked<String>,
     pub link: Ranked<String>,
     pub subtitle: Ranked<String>,
@@ -120,6 +125,7 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
         root_ns: Ns::None,
         ctx: Vec::with_capacity(16),
         capture: None,
+        spare: String::new(),
         title: Ranked::default(),
         link: Ranked::default(),
         subtitle: Ranked::default(),
@@ -163,7 +169,7 @@ impl Walker<'_> {
             // (an `<itunes:category>` without its end tag swallowing every item).
             Some(Ctx::Skip) if self.entry.is_none() && elements::is_entry(self, el) => {
                 self.entry = Some(EntryState {
-                    base: Some(self.r.base().clone()),
+                    base: Some(self.r.shared_base()),
                     ..Default::default()
                 });
                 Ctx::Entry
@@ -174,11 +180,11 @@ impl Walker<'_> {
                 Action::Capture(target, mode, how) => {
                     let base = match target {
                         // An Atom id is resolved only against an explicit xml:base.
-                        Target::Id => self.r.explicit_base().cloned(),
-                        t if t.needs_base() => Some(self.r.base().clone()),
+                        Target::Id => self.r.explicit_base(),
+                        t if t.needs_base() => Some(self.r.shared_base()),
                         _ => None,
                     };
-                    let mut cap = Capture::new(mode, how);
+                    let mut cap = Capture::new(mode, how, std::mem::take(&mut self.spare));
                     if mode != Mode::Xhtml && !el.empty {
                         self.r.leaf_text(&mut cap.buf);
                     }
@@ -198,7 +204,7 @@ impl Walker<'_> {
                             })
                             .and_then(|(_, v)| self.resolve(&v));
                         self.entry = Some(EntryState {
-                            base: Some(self.r.base().clone()),
+                            base: Some(self.r.shared_base()),
                             about,
                             ..Default::default()
                         });
@@ -229,6 +235,7 @@ impl Walker<'_> {
             Some(Ctx::Capture) => {
                 if let Some((target, cap, base)) = self.capture.take() {
                     elements::apply(self, target, &cap, base);
+                    self.spare = cap.buf;
                 }
             }
             Some(Ctx::Entry) => self.finish_entry(),
@@ -280,7 +287,7 @@ impl Walker<'_> {
         self.root_ns = el.ns;
         if local == "entry" {
             self.entry = Some(EntryState {
-                base: Some(self.r.base().clone()),
+                base: Some(self.r.shared_base()),
                 ..Default::default()
             });
             return Ctx::Entry;
@@ -590,7 +597,7 @@ mod tests {
             Some(r#"<p>Show notes with <a href="/notes/12">links</a> & a bare ampersand.</p>"#)
         );
         assert_eq!(e.content.as_deref(), Some("<p>Full <b>transcript</b>.</p>"));
-        assert_eq!(e.base.as_ref(), Some(&base()));
+        assert_eq!(e.base.as_deref(), Some(&base()));
         let ep12 = "https://cdn.example.com/ep12.mp3?a=1&b=2";
         let enclosure = Enclosure {
             url: ep12.into(),
@@ -657,7 +664,7 @@ mod tests {
             Some(r#"<p>See <img src="chart.png" alt="chart"> &amp; more.</p>"#)
         );
         assert_eq!(
-            e.base.as_ref().map(Url::as_str),
+            e.base.as_deref().map(Url::as_str),
             Some("https://blog.example.org/posts/2024/images/")
         );
 
@@ -672,7 +679,7 @@ mod tests {
             Some(r#"<p>Hello <a href="rel">there</a></p>"#)
         );
         assert_eq!(
-            e.base.as_ref().map(Url::as_str),
+            e.base.as_deref().map(Url::as_str),
             Some("https://blog.example.org/")
         );
     }
@@ -906,7 +913,7 @@ mod tests {
             Some("https://a.example/items/t.jpg")
         );
         assert_eq!(
-            d.entries[0].base.as_ref().map(Url::as_str),
+            d.entries[0].base.as_deref().map(Url::as_str),
             Some("https://a.example/items/")
         );
         assert_eq!(d.entries[1].link.as_deref(), Some("https://b.example/two"));

@@ -10,6 +10,8 @@
 //! fetches nor follows `next`: it only reports where the next page is. scraper's `Html` is
 //! not `Send`, so everything here is synchronous and drops the tree before returning.
 
+use std::sync::Arc;
+
 use chrono_tz::Tz;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
@@ -212,7 +214,7 @@ fn entry(item: ElementRef, config: &HtmlConfig, base: &Url, style: &DateStyle) -
         authors,
         published,
         summary: summary.filter(|s| !s.trim().is_empty()),
-        base: Some(base.clone()),
+        base: Some(Arc::new(base.clone())),
         image,
         ..Entry::default()
     }

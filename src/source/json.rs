@@ -6,6 +6,8 @@
 //! authors take the feed's. `content_text` and `summary` are plain text and come out
 //! escaped as HTML. Extensions (`_foo`) and hubs are ignored.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use url::Url;
 
@@ -145,7 +147,7 @@ fn entry(item: Item, feed_authors: &[Person], base: &Url) -> Entry {
             Some(html) => Some(html),
             None => item.content_text.and_then(escaped),
         },
-        base: Some(base.clone()),
+        base: Some(Arc::new(base.clone())),
         categories: item
             .tags
             .unwrap_or_default()

@@ -92,15 +92,15 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
     let link = e
         .link
         .as_deref()
-        .and_then(|l| web_url(l).or_else(|| local_url(l, e.base.as_ref())));
+        .and_then(|l| web_url(l).or_else(|| local_url(l, e.base.as_deref())));
     let summary = e
         .summary
         .as_deref()
-        .and_then(|h| cleaner.clean(h, e.base.as_ref()));
+        .and_then(|h| cleaner.clean(h, e.base.as_deref()));
     let content = e
         .content
         .as_deref()
-        .and_then(|h| cleaner.clean(h, e.base.as_ref()));
+        .and_then(|h| cleaner.clean(h, e.base.as_deref()));
     let mut enclosures: Vec<Enclosure> = Vec::new();
     for enc in e.enclosures.into_iter().take(MAX_LIST) {
         let Some(url) = web_url(&enc.url) else {
@@ -618,6 +618,8 @@ fn paint(value: &str) -> Option<Cow<'_, str>> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::source::feed::Format;
 
@@ -753,7 +755,7 @@ mod tests {
         let e = Entry {
             content: Some(r#"<p onclick="x()">Hi <a href="/a">a</a> <img src="i.png"><script>alert(1)</script><iframe src="x">f</iframe><a href="javascript:alert(1)">j</a><img src="data:image/png;base64,AA"><style>p{}</style><form><input></form></p><table><tr><td>t</td></tr></table><figure><blockquote>q</blockquote><pre><code>c</code></pre></figure>"#.into()),
             summary: Some("a\u{1}b".into()),
-            base: Some(Url::parse("https://ex.org/dir/post").unwrap()),
+            base: Some(Arc::new(Url::parse("https://ex.org/dir/post").unwrap())),
             ..entry(Some("x"), None, "t")
         };
         let item = &normalise(doc(vec![e]), "s", now())[0];
@@ -777,7 +779,7 @@ mod tests {
             );
             let e = Entry {
                 content: Some(deep),
-                base: Some(Url::parse("https://ex.org/").unwrap()),
+                base: Some(Arc::new(Url::parse("https://ex.org/").unwrap())),
                 ..entry(Some("x"), None, "t")
             };
             let started = std::time::Instant::now();

@@ -12,6 +12,7 @@
 //! hostile input, end-tag matching, namespace declarations and entity expansion are bounded.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
@@ -152,8 +153,9 @@ pub struct XmlReader<'a> {
     reader: Reader<&'a [u8]>,
     /// Namespace bindings in scope: (depth declared at, prefix, namespace).
     bindings: Vec<(usize, String, Ns)>,
-    /// `xml:base` values in scope: (depth declared at, resolved URL). Never empty.
-    bases: Vec<(usize, Url)>,
+    /// `xml:base` values in scope: (depth declared at, resolved URL). Never empty. Shared,
+    /// as every entry and most of their elements keep the base they were read under.
+    bases: Vec<(usize, Arc<Url>)>,
     /// Hashes of the names of open elements, for matching end tags.
     open: Vec<u64>,
     /// Ends still to emit: after an empty-element tag, or to close elements that a
@@ -199,7 +201,7 @@ impl<'a> XmlReader<'a> {
             src,
             reader,
             bindings: Vec::new(),
-            bases: vec![(0, base.clone())],
+            bases: vec![(0, Arc::new(base.clone()))],
             open: Vec::with_capacity(16),
             ends_due: 0,
             entities: Vec::new(),
@@ -215,9 +217,14 @@ impl<'a> XmlReader<'a> {
         &self.bases[self.bases.len() - 1].1
     }
 
+    /// [`XmlReader::base`], to keep.
+    pub fn shared_base(&self) -> Arc<Url> {
+        self.bases[self.bases.len() - 1].1.clone()
+    }
+
     /// The base set by an `xml:base` in scope, if any (as opposed to the response URL).
-    pub fn explicit_base(&self) -> Option<&Url> {
-        (self.bases.len() > 1).then(|| self.base())
+    pub fn explicit_base(&self) -> Option<Arc<Url>> {
+        (self.bases.len() > 1).then(|| self.shared_base())
     }
 
     /// 1-based line and column (in characters) of a byte offset into the source.
@@ -442,7 +449,7 @@ impl<'a> XmlReader<'a> {
                 } else if key == "xml:base"
                     && let Ok(url) = self.base().join(value.trim())
                 {
-                    self.bases.push((depth, url));
+                    self.bases.push((depth, Arc::new(url)));
                 }
             }
             return self.resolved(el.start);
