@@ -442,26 +442,62 @@ impl Walker<'_> {
 /// through url. It runs on every link a feed has, several times: one pass over the bytes.
 pub fn plain_web_url(url: &str) -> bool {
     let b = url.as_bytes();
-    let rest = match b.strip_prefix(b"https://") {
-        Some(rest) => rest,
-        None => match b.strip_prefix(b"http://") {
-            Some(rest) => rest,
-            None => return false,
-        },
+    let Some(rest) = b
+        .strip_prefix(b"https://")
+        .or_else(|| b.strip_prefix(b"http://"))
+    else {
+        return false;
     };
-    let host_end = rest
-        .iter()
-        .position(|&c| matches!(c, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(host_end);
-    let (host, port) = match authority.iter().position(|&c| c == b':') {
-        Some(colon) => (&authority[..colon], &authority[colon + 1..]),
-        None => (authority, &b""[..]),
+    // The host, a label at a time, noting whether each of the last two labels is numeric:
+    // url reads the host as an address when the last (before a final dot) is.
+    let (mut at, mut numeric) = (0, (false, false));
+    loop {
+        let label = &rest[at..];
+        let len = label
+            .iter()
+            .position(|&c| !(c.is_ascii_alphanumeric() || c == b'-'))
+            .unwrap_or(label.len());
+        let label = &label[..len];
+        let prefix = |p: &[u8]| {
+            label
+                .get(..p.len())
+                .is_some_and(|l| l.eq_ignore_ascii_case(p))
+        };
+        if prefix(b"xn--") {
+            return false;
+        }
+        numeric = (
+            numeric.1,
+            label.iter().all(u8::is_ascii_digit) || prefix(b"0x"),
+        );
+        at += len;
+        if rest.get(at) != Some(&b'.') {
+            break;
+        }
+        at += 1;
+    }
+    let host = &rest[..at];
+    let numeric = match host.last() {
+        Some(b'.') => numeric.0,
+        _ => numeric.1,
     };
-    // Digits only: `parse` would also take a sign, which url refuses.
-    let port_ok = port.iter().all(u8::is_ascii_digit)
-        && (port.is_empty() || std::str::from_utf8(port).is_ok_and(|p| p.parse::<u16>().is_ok()));
-    port_ok && plain_host(host) && path.iter().all(|&c| PLAIN_PATH[usize::from(c)])
+    if host.is_empty() || matches!(host[0], b'.' | b'-') || numeric {
+        return false;
+    }
+    // Then a port of digits only (`parse` would also take a sign, which url refuses).
+    let mut path = &rest[at..];
+    if let Some(after) = path.strip_prefix(b":") {
+        let digits = after.iter().take_while(|c| c.is_ascii_digit()).count();
+        let port = after[..digits].iter().try_fold(0u32, |n, &d| {
+            Some(n * 10 + u32::from(d - b'0')).filter(|&n| n <= 65535)
+        });
+        if port.is_none() {
+            return false;
+        }
+        path = &after[digits..];
+    }
+    matches!(path.first(), None | Some(b'/' | b'?' | b'#'))
+        && path.iter().all(|&c| PLAIN_PATH[usize::from(c)])
 }
 
 /// The bytes a plain URL's path, query and fragment may hold as they are: printable ASCII
@@ -480,26 +516,6 @@ const PLAIN_PATH: [bool; 256] = {
     }
     table
 };
-
-/// A host name of ASCII letters, digits, dots and dashes that url takes as a plain domain.
-fn plain_host(host: &[u8]) -> bool {
-    if host.is_empty()
-        || matches!(host[0], b'.' | b'-')
-        || !host
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-    {
-        return false;
-    }
-    let trimmed = host.strip_suffix(b".").unwrap_or(host);
-    let last = trimmed.rsplit(|&b| b == b'.').next().unwrap_or_default();
-    let numeric = last.iter().all(u8::is_ascii_digit)
-        || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"0x"));
-    !numeric
-        && !host
-            .split(|&b| b == b'.')
-            .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"xn--")))
-}
 
 /// `url` (trimmed) made absolute against `base`; None when empty or unresolvable. An
 /// absolute URL is kept as written unless it needs cleaning up (spaces and the like).
@@ -772,6 +788,12 @@ mod tests {
             ("http://a.0x1f/", false),
             ("http://xn--a.example/", false),
             ("http://a..b/", true),
+            ("http://a.b../", false),
+            ("http://1.2.3.4./", false),
+            ("http://a.XN--b/", false),
+            ("http://a:80:90/", false),
+            ("http://a@b/", false),
+            ("http://a.example:00080/x", true),
             ("http://-a/", false),
             ("http://a b/", false),
             ("http://a/{x}", false),
