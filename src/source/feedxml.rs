@@ -794,6 +794,8 @@ mod tests {
             ("http://a:80:90/", false),
             ("http://a@b/", false),
             ("http://a.example:00080/x", true),
+            ("http://a.1./", false),
+            ("http://a.:80", true),
             ("http://-a/", false),
             ("http://a b/", false),
             ("http://a/{x}", false),
@@ -939,6 +941,31 @@ mod tests {
             Some("https://a.example/items/")
         );
         assert_eq!(d.entries[1].link.as_deref(), Some("https://b.example/two"));
+    }
+
+    #[test]
+    fn each_capture_starts_empty() {
+        // Elements are captured one after another into one buffer: a long one must leave
+        // nothing behind for the short ones after it, whatever their mode.
+        let long = "x".repeat(5000);
+        let d = doc(&format!(
+            "<feed xmlns='http://www.w3.org/2005/Atom'>
+             <entry><id>1</id><content type='html'>&lt;p&gt;{long}&lt;/p&gt;</content>
+               <title type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>Short</div></title>
+               <summary type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'><b>s</b></div></summary></entry>
+             <entry><id>2</id><summary>{long}</summary><title>Two <b>bold</b></title>
+               <content type='text'>t</content></entry></feed>"
+        ));
+        let (a, b) = (&d.entries[0], &d.entries[1]);
+        assert_eq!(
+            a.content.as_deref(),
+            Some(format!("<p>{long}</p>").as_str())
+        );
+        assert_eq!(a.title.as_deref(), Some("Short"));
+        assert_eq!(a.summary.as_deref(), Some("<b>s</b>"));
+        assert_eq!(b.summary.as_deref(), Some(long.as_str()));
+        assert_eq!(b.title.as_deref(), Some("Two bold"));
+        assert_eq!(b.content.as_deref(), Some("t"));
     }
 
     #[test]

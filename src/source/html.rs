@@ -72,7 +72,7 @@ pub fn parse(
     let decoded = charset::decode(body, content_type);
     let source = text::strip_forbidden(&decoded.text);
     let doc = Html::parse_document(&source);
-    let base = page_base(&doc, url);
+    let base = Arc::new(page_base(&doc, url));
     let style = DateStyle {
         format: config.date_format.as_deref(),
         day_first: config.day_first,
@@ -159,7 +159,7 @@ fn page_base(doc: &Html, url: &Url) -> Url {
         .unwrap_or_else(|| url.clone())
 }
 
-fn entry(item: ElementRef, config: &HtmlConfig, base: &Url, style: &DateStyle) -> Entry {
+fn entry(item: ElementRef, config: &HtmlConfig, base: &Arc<Url>, style: &DateStyle) -> Entry {
     let resolve = |href: String| base.join(&href).ok().map(String::from);
     let title = first(item, config.title.as_ref()).and_then(|(e, attr)| value(e, attr));
     // Without a link selector: the title's own link, else the item's first link.
@@ -214,7 +214,7 @@ fn entry(item: ElementRef, config: &HtmlConfig, base: &Url, style: &DateStyle) -
         authors,
         published,
         summary: summary.filter(|s| !s.trim().is_empty()),
-        base: Some(Arc::new(base.clone())),
+        base: Some(base.clone()),
         image,
         ..Entry::default()
     }

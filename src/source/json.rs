@@ -88,11 +88,12 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
         Format::JsonFeed11
     };
     let feed_authors = authors(feed.authors, feed.author, base);
+    let shared = Arc::new(base.clone());
     let entries = feed
         .items
         .unwrap_or_default()
         .into_iter()
-        .map(|item| entry(item, &feed_authors, base))
+        .map(|item| entry(item, &feed_authors, &shared))
         .collect();
     Ok(Document {
         format,
@@ -110,7 +111,7 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
     })
 }
 
-fn entry(item: Item, feed_authors: &[Person], base: &Url) -> Entry {
+fn entry(item: Item, feed_authors: &[Person], base: &Arc<Url>) -> Entry {
     let escaped =
         |s: String| Some(text::escape_html(s.trim()).into_owned()).filter(|s| !s.is_empty());
     let mut authors = authors(item.authors, item.author, base);
@@ -147,7 +148,7 @@ fn entry(item: Item, feed_authors: &[Person], base: &Url) -> Entry {
             Some(html) => Some(html),
             None => item.content_text.and_then(escaped),
         },
-        base: Some(Arc::new(base.clone())),
+        base: Some(base.clone()),
         categories: item
             .tags
             .unwrap_or_default()
