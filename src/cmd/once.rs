@@ -79,8 +79,12 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
     let started = Instant::now();
     let now = Utc::now().trunc_subsecs(0);
     let mut store = Store::open(&config.daemon.state_dir)?;
-    // Batch follows batch with no pause: the log is copied into the database meanwhile.
-    store.checkpoint_aside()?;
+    // Alone with the store, `once` writes it through a rollback journal; beside another
+    // connection (a daemon's), through the log, which is copied into the database aside
+    // meanwhile as batch follows batch with no pause.
+    if !store.write_alone()? {
+        store.checkpoint_aside()?;
+    }
     let fetcher = Fetcher::new(&config.daemon)?;
     let limits = Arc::new(Limits::new(
         config.daemon.concurrency,
