@@ -821,7 +821,7 @@ impl Store {
     /// more, and a log the size of the writes unlinked at the end. A rollback journal
     /// holds only the old content of pages a transaction changes, and pages added at the
     /// end of the file (most of what a first poll writes) have none. The first poll of the
-    /// 5000-feed benchmark took 2.17 s instead of 2.54 s (3.56 s of CPU instead of 4.07).
+    /// 5000-feed benchmark took 2.21 s instead of 2.54 s (3.58 s of CPU instead of 4.06).
     /// Commits sync the journal and the database (`synchronous = FULL`, as SQLite advises
     /// for this journal): a crash or a power cut loses at most the open transaction.
     ///
@@ -842,8 +842,8 @@ impl Store {
     }
 
     /// Copies the write-ahead log into the database on a thread of its own from now on,
-    /// for a writer that commits transaction after transaction (`once`): SQLite's own
-    /// checkpoint runs in the commit that fills the log, and its copy and sync stalled the
+    /// for a writer that commits transaction after transaction (`once` not alone): SQLite's
+    /// own checkpoint runs in the commit that fills the log; its copy and sync stalled the
     /// writer of the 5000-feed benchmark's first poll about once a second. Here a commit
     /// past [`WAL_CHECKPOINT`] of log wakes the thread, which copies what is committed
     /// while the writer goes on. As that writer hardly pauses, the log cannot start again
