@@ -1,6 +1,6 @@
 //! The embedded store: SQLite (WAL) in `state_dir`, holding every item with its first-seen
 //! and last-seen times, and each source's HTTP validators and health. A batch job alone
-//! with the store writes it through a rollback journal instead ([`Store::write_alone`]).
+//! with the store writes it through a rollback journal instead ([`Store::write_in_bulk`]).
 //!
 //! One poll is one transaction (or part of one: [`Store::batch`] records many polls in
 //! one), so a crash never leaves half a poll. Items leave only by
@@ -132,6 +132,8 @@ pub struct Store {
     /// Set by [`Store::checkpoint_aside`].
     checkpointer: Option<Checkpointer>,
     journal: Journal,
+    /// Set by [`Store::write_in_bulk`].
+    bulk: bool,
 }
 
 /// How this connection writes the store.
@@ -139,35 +141,43 @@ pub struct Store {
 enum Journal {
     /// Through the write-ahead log: readers read beside a writer.
     Wal,
-    /// Through a rollback journal, chosen by [`Store::write_alone`]; WAL again on drop.
+    /// Through a rollback journal, chosen by [`Store::write_in_bulk`]; WAL again on drop.
     Alone,
-    /// Through the rollback journal of another connection's [`Store::write_alone`], found
+    /// Through the rollback journal of another connection's [`Store::write_in_bulk`], found
     /// at open: WAL as soon as that ends (or, if that cannot switch back, at this
     /// connection's next batch).
     Following,
 }
 
 /// What a commit syncs: with the log, only checkpoints sync (a power cut may lose the last
-/// commits, never the store); with a rollback journal, SQLite advises syncing every commit.
+/// commits, never the store); with a rollback journal, the journal, the database and, once
+/// the journal is deleted, its folder, so that a power cut cannot bring a committed
+/// transaction's journal back to undo it.
 fn synchronous(journal: Journal) -> &'static str {
     match journal {
         Journal::Wal => "NORMAL",
-        Journal::Alone | Journal::Following => "FULL",
+        Journal::Alone | Journal::Following => "EXTRA",
     }
 }
 
-/// Sets the store's journal mode: `false` when another connection stands in the way, which
-/// SQLite says at once rather than after the busy timeout (leaving WAL needs every other
-/// connection closed; entering it needs no other connection in a transaction).
+/// How many times a commit through a rollback journal is tried while readers hold it up,
+/// each try waiting up to the busy timeout.
+const COMMIT_TRIES: u32 = 6;
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseBusy)
+}
+
+/// Sets the store's journal mode: `false` when another connection stands in the way.
+/// Leaving WAL needs no other connection on the store, and SQLite says so at once.
+/// Entering it needs no other connection's read or write: one that holds the write lock
+/// makes SQLite say so at once, and a reader (or a writer that has written into the
+/// database) is waited for up to the busy timeout.
 fn set_journal(conn: &Connection, mode: &str) -> rusqlite::Result<bool> {
     let set = conn.pragma_update_and_check(None, "journal_mode", mode, |r| r.get::<_, String>(0));
     match set {
         Ok(now) => Ok(now.eq_ignore_ascii_case(mode)),
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::DatabaseBusy =>
-        {
-            Ok(false)
-        }
+        Err(e) if is_busy(&e) => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -233,8 +243,12 @@ fn copy_when_woken(
 impl Drop for Store {
     fn drop(&mut self) {
         if self.journal == Journal::Alone {
-            // Waits for a reader's read to end; a writer mid-transaction makes it fail at
-            // once, and that writer switches at its next batch.
+            // An open batch is undone first (as closing would): the journal cannot change
+            // inside a transaction. Another writer mid-transaction makes the switch fail
+            // at once, and that writer switches at its next batch.
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
             match set_journal(&self.conn, "WAL") {
                 Ok(true) => {}
                 Ok(false) => debug!("The store stays on its rollback journal for now."),
@@ -382,7 +396,8 @@ impl Store {
         // (this is ignored once the file has any).
         conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         // Not WAL only while a `once` alone with the store when it began is writing it
-        // through a rollback journal (Store::write_alone): this connection then follows it.
+        // through a rollback journal (Store::write_in_bulk): this connection then follows
+        // it. Between two of its transactions, this takes the store back to its log.
         let journal = match set_journal(&conn, "WAL")? {
             true => Journal::Wal,
             false => Journal::Following,
@@ -408,6 +423,7 @@ impl Store {
             path,
             checkpointer: None,
             journal,
+            bulk: false,
         };
         store
             .migrate()
@@ -796,53 +812,98 @@ impl Store {
     /// when the store is dropped (an error, a panic).
     pub fn begin_batch(&mut self) -> anyhow::Result<()> {
         if self.journal == Journal::Following && set_journal(&self.conn, "WAL")? {
-            self.journal = Journal::Wal;
-            self.conn
-                .pragma_update(None, "synchronous", synchronous(self.journal))?;
+            self.on_the_log()?;
         }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if self.journal == Journal::Alone {
+            let began = self.follow_back_to_the_log();
+            if began.is_err() && !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            began?;
+        }
+        Ok(())
+    }
+
+    /// Inside a transaction just begun: if another connection has taken the store back to
+    /// its log since the last one (which the transaction then follows), the log's sync
+    /// level and copy aside, set between transactions (SQLite's rule for the sync level).
+    fn follow_back_to_the_log(&mut self) -> anyhow::Result<()> {
+        let mode: String = self
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        if mode.eq_ignore_ascii_case("wal") {
+            debug!("Another connection took the store back to its log.");
+            self.conn.execute_batch("COMMIT")?;
+            self.on_the_log()?;
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        Ok(())
+    }
+
+    /// This connection writes through the log (again): its sync level, and for a bulk
+    /// writer its copy aside.
+    fn on_the_log(&mut self) -> anyhow::Result<()> {
+        self.journal = Journal::Wal;
+        self.conn
+            .pragma_update(None, "synchronous", synchronous(self.journal))?;
+        if self.bulk {
+            self.checkpoint_aside()?;
+        }
         Ok(())
     }
 
     /// Commits the batch [`Store::begin_batch`] opened; rolls it back when that fails.
+    /// Through a rollback journal a commit waits for readers to finish, and one that waits
+    /// past the busy timeout is tried again (the transaction stays open meanwhile).
     pub fn commit_batch(&mut self) -> anyhow::Result<()> {
-        let committed = self.conn.execute_batch("COMMIT");
+        let mut committed = self.conn.execute_batch("COMMIT");
+        for _ in 1..COMMIT_TRIES {
+            match &committed {
+                Err(e) if is_busy(e) && !self.conn.is_autocommit() => {
+                    warn!("A reader of the store holds up a commit; trying again.");
+                    committed = self.conn.execute_batch("COMMIT");
+                }
+                _ => break,
+            }
+        }
         if committed.is_err() && !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         Ok(committed?)
     }
 
-    /// Writes through a rollback journal instead of the write-ahead log from now until the
-    /// store is dropped, if no other connection has it open; returns whether it does.
+    /// Sets the store up for a batch job that writes much at once (`once`), until it is
+    /// dropped: through a rollback journal instead of the write-ahead log while no other
+    /// connection has the store open; else, or once another connection has taken the store
+    /// back to its log, through the log, copied aside ([`Store::checkpoint_aside`]).
     ///
-    /// For a batch job that writes much at once (`once`). The log holds every page a
-    /// commit writes, and each is copied into the database later: written twice, read once
-    /// more, and a log the size of the writes unlinked at the end. A rollback journal
-    /// holds only the old content of pages a transaction changes, and pages added at the
-    /// end of the file (most of what a first poll writes) have none. The first poll of the
-    /// 5000-feed benchmark took 2.21 s instead of 2.54 s (3.58 s of CPU instead of 4.06).
-    /// Commits sync the journal and the database (`synchronous = FULL`, as SQLite advises
-    /// for this journal): a crash or a power cut loses at most the open transaction.
+    /// The log holds every page a commit writes, and each is copied into the database
+    /// later: written twice, read once more, and a log the size of the writes unlinked at
+    /// the end. A rollback journal holds only the old content of pages a transaction
+    /// changes, and pages added at the end of the file (most of what a first poll writes)
+    /// have none. The first poll of the 5000-feed benchmark took 2.21 s instead of 2.54 s
+    /// (3.58 s of CPU instead of 4.06). Commits are synced ([`synchronous`]): a crash or a
+    /// power cut loses at most the open transaction.
     ///
     /// Meanwhile a reader waits (up to the busy timeout) while a transaction has written
-    /// into the database, rather than reading beside it, and a store opened meanwhile
-    /// writes through the same journal until this one is dropped.
-    pub fn write_alone(&mut self) -> anyhow::Result<bool> {
-        if self.journal != Journal::Wal || self.checkpointer.is_some() {
-            return Ok(self.journal == Journal::Alone);
+    /// into the database, rather than reading beside it, and a commit waits for readers.
+    pub fn write_in_bulk(&mut self) -> anyhow::Result<()> {
+        self.bulk = true;
+        if self.journal == Journal::Wal
+            && self.checkpointer.is_none()
+            && set_journal(&self.conn, "DELETE")?
+        {
+            self.journal = Journal::Alone;
+            self.conn
+                .pragma_update(None, "synchronous", synchronous(self.journal))?;
+            return Ok(());
         }
-        if !set_journal(&self.conn, "DELETE")? {
-            return Ok(false);
-        }
-        self.journal = Journal::Alone;
-        self.conn
-            .pragma_update(None, "synchronous", synchronous(self.journal))?;
-        Ok(true)
+        self.checkpoint_aside()
     }
 
     /// Copies the write-ahead log into the database on a thread of its own from now on,
-    /// for a writer that commits transaction after transaction (`once` not alone): SQLite's
+    /// for a writer that commits transaction after transaction (`once`, not alone): SQLite's
     /// own checkpoint runs in the commit that fills the log; its copy and sync stalled the
     /// writer of the 5000-feed benchmark's first poll about once a second. Here a commit
     /// past [`WAL_CHECKPOINT`] of log wakes the thread, which copies what is committed
@@ -2373,13 +2434,10 @@ mod tests {
     fn alone_a_writer_uses_a_rollback_journal_and_leaves_the_store_on_its_log() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
-        assert!(store.write_alone().unwrap());
+        store.write_in_bulk().unwrap();
+        assert_eq!(store.journal, Journal::Alone);
         assert!(!file_says_wal(dir.path()));
-        let sync: i64 = store
-            .conn
-            .pragma_query_value(None, "synchronous", |r| r.get(0))
-            .unwrap();
-        assert_eq!(sync, 2, "FULL");
+        assert_eq!(sync_level(&store), 3, "EXTRA");
         for n in 0..10 {
             commit_big(&mut store, n);
         }
@@ -2395,9 +2453,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let other = Store::open(dir.path()).unwrap();
         let mut store = Store::open(dir.path()).unwrap();
-        assert!(!store.write_alone().unwrap());
+        store.write_in_bulk().unwrap();
         assert_eq!(store.journal, Journal::Wal);
-        store.checkpoint_aside().unwrap();
+        assert!(store.checkpointer.is_some());
         write_batches(&mut store, 0..3);
         assert!(file_says_wal(dir.path()));
         assert_eq!(item_count(&other), 60);
@@ -2407,7 +2465,7 @@ mod tests {
     fn a_store_opened_meanwhile_follows_the_rollback_journal_then_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let mut alone = Store::open(dir.path()).unwrap();
-        assert!(alone.write_alone().unwrap());
+        alone.write_in_bulk().unwrap();
         commit_big(&mut alone, 0);
         alone.begin_batch().unwrap();
         record_big(&mut alone, 1);
@@ -2431,11 +2489,73 @@ mod tests {
         assert_eq!((other.journal, item_count(&other)), (Journal::Wal, 60));
     }
 
+    fn sync_level(store: &Store) -> i64 {
+        store
+            .conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_store_opened_between_two_transactions_takes_the_bulk_writer_back_to_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bulk = Store::open(dir.path()).unwrap();
+        bulk.write_in_bulk().unwrap();
+        commit_big(&mut bulk, 0);
+        let other = Store::open(dir.path()).unwrap();
+        assert_eq!(other.journal, Journal::Wal);
+        assert!(file_says_wal(dir.path()));
+        // The writer follows at its next batch, with the log's sync level and copy aside.
+        commit_big(&mut bulk, 1);
+        assert_eq!(bulk.journal, Journal::Wal);
+        assert_eq!(sync_level(&bulk), 1, "NORMAL");
+        assert!(bulk.checkpointer.is_some());
+        assert!(dir.path().join(format!("{FILE_NAME}-wal")).exists());
+        assert_eq!(item_count(&other), 40);
+    }
+
+    #[test]
+    fn dropped_mid_batch_the_bulk_writer_undoes_it_and_leaves_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.write_in_bulk().unwrap();
+        commit_big(&mut store, 0);
+        store.begin_batch().unwrap();
+        record_big(&mut store, 1);
+        drop(store);
+        assert!(file_says_wal(dir.path()));
+        assert_eq!(item_count(&Store::open(dir.path()).unwrap()), 20);
+    }
+
+    #[test]
+    fn through_the_rollback_journal_a_commit_outwaits_a_long_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.write_in_bulk().unwrap();
+        store.conn.busy_timeout(Duration::from_millis(100)).unwrap();
+        commit_big(&mut store, 0);
+        let reader = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        store.begin_batch().unwrap();
+        record_big(&mut store, 1);
+        // The read lasts past several busy timeouts, not past all the tries.
+        let reading = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(350));
+            reader.execute_batch("COMMIT").unwrap();
+        });
+        store.commit_batch().unwrap();
+        reading.join().unwrap();
+        assert_eq!(item_count(&store), 40);
+    }
+
     #[test]
     fn a_crash_through_the_rollback_journal_loses_the_open_transaction_only() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
-        assert!(store.write_alone().unwrap());
+        store.write_in_bulk().unwrap();
         // A small page cache, so that the open transaction writes into the database.
         store.conn.pragma_update(None, "cache_size", 8).unwrap();
         for n in 0..5 {

@@ -82,9 +82,7 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
     // Alone with the store, `once` writes it through a rollback journal; beside another
     // connection (a daemon's), through the log, which is copied into the database aside
     // meanwhile as batch follows batch with no pause.
-    if !store.write_alone()? {
-        store.checkpoint_aside()?;
-    }
+    store.write_in_bulk()?;
     let fetcher = Fetcher::new(&config.daemon)?;
     let limits = Arc::new(Limits::new(
         config.daemon.concurrency,
