@@ -27,7 +27,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::hooks::Wal;
 use rusqlite::wal::CheckpointMode;
 use rusqlite::{
-    Connection, DEFAULT_NAME, OptionalExtension, Transaction, TransactionBehavior, params,
+    Connection, DEFAULT_NAME, DropBehavior, OptionalExtension, Transaction, TransactionBehavior,
+    params,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -163,6 +164,23 @@ fn synchronous(journal: Journal) -> &'static str {
 /// How many times a commit through a rollback journal is tried while readers hold it up,
 /// each try waiting up to the busy timeout.
 const COMMIT_TRIES: u32 = 6;
+
+/// Commits the open transaction. Through a rollback journal a commit waits for readers to
+/// finish, and one that waits past the busy timeout is tried again: the transaction stays
+/// open meanwhile (new reads wait for it).
+fn commit(conn: &Connection) -> rusqlite::Result<()> {
+    let mut committed = conn.execute_batch("COMMIT");
+    for _ in 1..COMMIT_TRIES {
+        match &committed {
+            Err(e) if is_busy(e) && !conn.is_autocommit() => {
+                warn!("A reader of the store holds up a commit; trying again.");
+                committed = conn.execute_batch("COMMIT");
+            }
+            _ => break,
+        }
+    }
+    committed
+}
 
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseBusy)
@@ -767,9 +785,7 @@ impl Store {
                     ])?;
             }
         }
-        if let Some(tx) = tx {
-            tx.commit()?;
-        }
+        self.commit_own(tx)?;
         Ok(Recorded { changes, wanted })
     }
 
@@ -853,20 +869,10 @@ impl Store {
         Ok(())
     }
 
-    /// Commits the batch [`Store::begin_batch`] opened; rolls it back when that fails.
-    /// Through a rollback journal a commit waits for readers to finish, and one that waits
-    /// past the busy timeout is tried again (the transaction stays open meanwhile).
+    /// Commits the batch [`Store::begin_batch`] opened ([`commit`]); rolls it back when
+    /// that fails.
     pub fn commit_batch(&mut self) -> anyhow::Result<()> {
-        let mut committed = self.conn.execute_batch("COMMIT");
-        for _ in 1..COMMIT_TRIES {
-            match &committed {
-                Err(e) if is_busy(e) && !self.conn.is_autocommit() => {
-                    warn!("A reader of the store holds up a commit; trying again.");
-                    committed = self.conn.execute_batch("COMMIT");
-                }
-                _ => break,
-            }
-        }
+        let committed = commit(&self.conn);
         if committed.is_err() && !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
@@ -1018,6 +1024,21 @@ impl Store {
         Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map(Some)
     }
 
+    /// Commits a transaction of [`Store::own_transaction`] ([`commit`]); rolls it back when
+    /// that fails.
+    fn commit_own(&self, tx: Option<Transaction<'_>>) -> rusqlite::Result<()> {
+        let Some(mut tx) = tx else {
+            return Ok(());
+        };
+        tx.set_drop_behavior(DropBehavior::Ignore);
+        drop(tx);
+        let committed = commit(&self.conn);
+        if committed.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        committed
+    }
+
     /// The stored item `id` of `source`.
     pub fn item(&self, source: &str, id: &str) -> anyhow::Result<Option<Item>> {
         let mut stmt = self
@@ -1086,9 +1107,7 @@ impl Store {
                 )?;
             }
         }
-        if let Some(tx) = tx {
-            tx.commit()?;
-        }
+        self.commit_own(tx)?;
         Ok(())
     }
 
@@ -2527,28 +2546,41 @@ mod tests {
         assert_eq!(item_count(&Store::open(dir.path()).unwrap()), 20);
     }
 
+    /// A read of the store in `dir` on a thread, begun when this returns and ended `after`.
+    fn hold_a_read(dir: &Path, after: Duration) -> std::thread::JoinHandle<()> {
+        let reader = Connection::open(dir.join(FILE_NAME)).unwrap();
+        let (reading, read) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            reader.execute_batch("BEGIN").unwrap();
+            let _: i64 = reader
+                .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+                .unwrap();
+            reading.send(()).unwrap();
+            std::thread::sleep(after);
+            reader.execute_batch("COMMIT").unwrap();
+        });
+        read.recv().unwrap();
+        thread
+    }
+
     #[test]
     fn through_the_rollback_journal_a_commit_outwaits_a_long_read() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         store.write_in_bulk().unwrap();
-        store.conn.busy_timeout(Duration::from_millis(100)).unwrap();
+        store.conn.busy_timeout(Duration::from_millis(200)).unwrap();
         commit_big(&mut store, 0);
-        let reader = Connection::open(dir.path().join(FILE_NAME)).unwrap();
-        reader.execute_batch("BEGIN").unwrap();
-        let _: i64 = reader
-            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
-            .unwrap();
+        // Reads that last past one busy timeout, not past all the tries: a batch's commit...
+        let reading = hold_a_read(dir.path(), Duration::from_millis(350));
         store.begin_batch().unwrap();
         record_big(&mut store, 1);
-        // The read lasts past several busy timeouts, not past all the tries.
-        let reading = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(350));
-            reader.execute_batch("COMMIT").unwrap();
-        });
         store.commit_batch().unwrap();
         reading.join().unwrap();
-        assert_eq!(item_count(&store), 40);
+        // ...and a recording's own.
+        let reading = hold_a_read(dir.path(), Duration::from_millis(350));
+        record_big(&mut store, 2);
+        reading.join().unwrap();
+        assert_eq!(item_count(&store), 60);
     }
 
     #[test]
