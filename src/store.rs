@@ -893,10 +893,10 @@ impl Store {
     /// instead of 2.54 s (3.58 s of CPU instead of 4.06). Into a store that holds items,
     /// a transaction changes pages all over the indexes: their old content is journaled and
     /// synced before the database is written, and the writer waits for each sync, where the
-    /// log's copy runs aside. Five `once` runs in a row of five corpora into one store
-    /// took 2.68, 3.63, 4.23 and 4.02 s for the four after the first, against 2.71, 2.99,
-    /// 3.30 and 3.82 s through the log. Commits are synced ([`synchronous`]): a crash or
-    /// a power cut loses at most the open transaction.
+    /// log's copy runs aside. Of five `once` runs in a row of five corpora into one store,
+    /// the four after the first took 14.6–15.5 s in all through the journal (three
+    /// sequences), 12.8–14.7 s through the log. Commits are synced ([`synchronous`]): a
+    /// crash or a power cut loses at most the open transaction.
     ///
     /// Meanwhile a reader waits (up to the busy timeout) while a transaction has written
     /// into the database, rather than reading beside it, and a commit waits for readers.
