@@ -165,9 +165,9 @@ fn synchronous(journal: Journal) -> &'static str {
 /// each try waiting up to the busy timeout.
 const COMMIT_TRIES: u32 = 6;
 
-/// Commits the open transaction. Through a rollback journal a commit waits for readers to
-/// finish, and one that waits past the busy timeout is tried again: the transaction stays
-/// open meanwhile (new reads wait for it).
+/// Commits the open transaction, or rolls it back when that fails. Through a rollback
+/// journal a commit waits for readers to finish, and one that waits past the busy timeout
+/// is tried again: the transaction stays open meanwhile (new reads wait for it).
 fn commit(conn: &Connection) -> rusqlite::Result<()> {
     let mut committed = conn.execute_batch("COMMIT");
     for _ in 1..COMMIT_TRIES {
@@ -178,6 +178,9 @@ fn commit(conn: &Connection) -> rusqlite::Result<()> {
             }
             _ => break,
         }
+    }
+    if committed.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
     }
     committed
 }
@@ -872,11 +875,7 @@ impl Store {
     /// Commits the batch [`Store::begin_batch`] opened ([`commit`]); rolls it back when
     /// that fails.
     pub fn commit_batch(&mut self) -> anyhow::Result<()> {
-        let committed = commit(&self.conn);
-        if committed.is_err() && !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-        Ok(committed?)
+        Ok(commit(&self.conn)?)
     }
 
     /// Sets the store up for a batch job that writes much at once (`once`), until it is
@@ -1035,19 +1034,14 @@ impl Store {
         Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map(Some)
     }
 
-    /// Commits a transaction of [`Store::own_transaction`] ([`commit`]); rolls it back when
-    /// that fails.
+    /// Commits a transaction of [`Store::own_transaction`] ([`commit`]).
     fn commit_own(&self, tx: Option<Transaction<'_>>) -> rusqlite::Result<()> {
         let Some(mut tx) = tx else {
             return Ok(());
         };
         tx.set_drop_behavior(DropBehavior::Ignore);
         drop(tx);
-        let committed = commit(&self.conn);
-        if committed.is_err() && !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-        committed
+        commit(&self.conn)
     }
 
     /// The stored item `id` of `source`.
@@ -2478,6 +2472,15 @@ mod tests {
         assert_eq!((store.journal, item_count(&store)), (Journal::Wal, 200));
     }
 
+    /// [`Store::write_in_bulk`] on `store` keeps the log, copied aside, through `batches`.
+    fn bulk_keeps_the_log(store: &mut Store, dir: &Path, batches: std::ops::Range<u32>) {
+        store.write_in_bulk().unwrap();
+        assert_eq!(store.journal, Journal::Wal);
+        assert!(store.checkpointer.is_some());
+        write_batches(store, batches);
+        assert!(file_says_wal(dir));
+    }
+
     #[test]
     fn into_a_store_that_holds_items_a_bulk_writer_keeps_the_log() {
         let dir = tempfile::tempdir().unwrap();
@@ -2485,11 +2488,7 @@ mod tests {
         commit_big(&mut store, 0);
         drop(store);
         let mut store = Store::open(dir.path()).unwrap();
-        store.write_in_bulk().unwrap();
-        assert_eq!(store.journal, Journal::Wal);
-        assert!(store.checkpointer.is_some());
-        write_batches(&mut store, 1..3);
-        assert!(file_says_wal(dir.path()));
+        bulk_keeps_the_log(&mut store, dir.path(), 1..3);
         assert_eq!(item_count(&store), 60);
     }
 
@@ -2498,11 +2497,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let other = Store::open(dir.path()).unwrap();
         let mut store = Store::open(dir.path()).unwrap();
-        store.write_in_bulk().unwrap();
-        assert_eq!(store.journal, Journal::Wal);
-        assert!(store.checkpointer.is_some());
-        write_batches(&mut store, 0..3);
-        assert!(file_says_wal(dir.path()));
+        bulk_keeps_the_log(&mut store, dir.path(), 0..3);
         assert_eq!(item_count(&other), 60);
     }
 
