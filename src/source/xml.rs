@@ -109,26 +109,35 @@ impl Element<'_> {
 
     /// Attributes as (name as written, value with references decoded).
     pub fn attrs(&self) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
+        self.raw_attrs().map(|(key, value)| (key, unescape(value)))
+    }
+
+    /// Attributes as (name as written, value as written).
+    fn raw_attrs(&self) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
         let mut attrs = self.start.html_attributes();
         attrs.with_checks(false);
-        attrs.map_while(Result::ok).map(|a| {
-            let value = match a.value {
-                Cow::Borrowed(v) => text::unescape(v),
-                Cow::Owned(v) => Cow::Owned(text::unescape(&v).into_owned()),
-            };
-            (a.key.into_inner(), value)
-        })
+        attrs
+            .map_while(Result::ok)
+            .map(|a| (a.key.into_inner(), a.value))
     }
 
     /// The value of the attribute named `name` (matched on the name as written, or on the
-    /// local name for unprefixed attributes), trimmed.
+    /// local name for unprefixed attributes), trimmed. Only its value is decoded, not the
+    /// element's other attributes'.
     pub fn attr(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.attrs()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| match v {
-                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-                Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
-            })
+        let (_, value) = self.raw_attrs().find(|(k, _)| *k == name)?;
+        Some(match unescape(value) {
+            Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+            Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
+        })
+    }
+}
+
+/// An attribute's value with its references decoded; borrowed when it has none.
+fn unescape(value: Cow<'_, str>) -> Cow<'_, str> {
+    match value {
+        Cow::Borrowed(v) => text::unescape(v),
+        Cow::Owned(v) => Cow::Owned(text::unescape(&v).into_owned()),
     }
 }
 
