@@ -22,7 +22,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::elements::starts_with_scheme;
+use super::elements::{opaque_uri, starts_with_scheme};
 use super::feed::{Document, Entry};
 use super::feedxml::plain_web_url;
 use super::simple_html::{self, Policy};
@@ -196,7 +196,7 @@ fn item_id(
 fn is_absolute_uri(id: &str) -> bool {
     starts_with_scheme(id)
         && !id.contains(char::is_whitespace)
-        && (plain_web_url(id) || Url::parse(id).is_ok())
+        && (plain_web_url(id) || opaque_uri(id) || Url::parse(id).is_ok())
 }
 
 /// The link a story is recognised by across sources: fragment dropped, and the tracking
