@@ -32,6 +32,11 @@ pub struct Document {
     /// What was wrong with a document that was read anyway (malformed XML past which some
     /// entries were kept), for the log: the source still works, but its owner should know.
     pub warning: Option<String>,
+    /// Every text in it holds only characters XML allows, so normalising need not strip the
+    /// others: true of XML read from a body they were stripped from, whose references to
+    /// them are dropped as they are decoded ([`super::text::push_entity`]). Not of JSON,
+    /// whose escapes can write any character, nor of web pages.
+    pub xml_chars: bool,
 }
 
 /// The dialect a document was written in. RSS 0.93 and 0.94 count as 0.92.
@@ -161,7 +166,10 @@ fn parse_with_base(
     let decoded = charset::decode(body, content_type);
     let src = text::strip_forbidden(&decoded.text);
     match sniff(&src) {
-        Kind::Xml => feedxml::parse(&src, base),
+        Kind::Xml => feedxml::parse(&src, base).map(|doc| Document {
+            xml_chars: true,
+            ..doc
+        }),
         Kind::Json => json::parse(&src, base),
         Kind::Html => Err(ParseError::HtmlPage {
             feeds: discover::feed_links(&src, base),
@@ -270,6 +278,83 @@ mod tests {
 
     fn base() -> Url {
         Url::parse("https://example.org/feed").unwrap()
+    }
+
+    /// What [`Document::xml_chars`] promises, and normalising relies on: no text of a
+    /// document read from XML holds a character XML forbids, whether it came raw, through
+    /// a reference, a declared entity, an attribute or a CDATA section; nor does any item
+    /// made from it.
+    #[test]
+    fn documents_read_from_xml_hold_only_characters_xml_allows() {
+        let nasty =
+            "a\u{1}\u{85}\u{9F}\u{FFFF}&#1;&#x80;&#150;&#xFFFE;&#xFFFF;&#xD800;&e;&amp;#2;z";
+        let dtd = r#"<!DOCTYPE x [<!ENTITY e "x&#2;&#x9F;&#xFFFE;y">]>"#;
+        let rss = format!(
+            r#"{dtd}<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+            <title>{nasty}</title><item><title>{nasty}</title><link>https://ex.org/{nasty}</link>
+            <guid isPermaLink="false">tag:{nasty}</guid><dc:creator>{nasty}</dc:creator>
+            <description>&lt;p title="{nasty}"&gt;{nasty}&lt;/p&gt;</description>
+            <category>{nasty}</category><pubDate>{nasty}</pubDate>
+            <enclosure url="https://ex.org/{nasty}" type="{nasty}" length="1"/>
+            </item><item><title><![CDATA[{nasty}]]></title>
+            <description><![CDATA[<p a="{nasty}">{nasty}</p>]]></description></item></channel></rss>"#
+        );
+        let atom = format!(
+            r#"{dtd}<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">{nasty}</title>
+            <entry><id>tag:{nasty}</id><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">{nasty}<b title="{nasty}">{nasty}</b></div></title>
+            <author><name>{nasty}</name><email>{nasty}</email><uri>https://ex.org/{nasty}</uri></author>
+            <link href="https://ex.org/{nasty}"/><category term="{nasty}" label="{nasty}"/>
+            <summary type="text">{nasty}</summary><content type="html">&lt;i&gt;{nasty}&lt;/i&gt;</content>
+            </entry></feed>"#
+        );
+        let clean = |what: &str, s: &str| {
+            assert_eq!(text::strip_forbidden(s), s, "{what}: {s:?}");
+        };
+        // JSON's escapes write any character: its documents make no such promise, and their
+        // items are stripped as they are made.
+        let json = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [
+            {"id": "1\u0001", "title": "a\u0001\u0085b", "content_html": "<p>\u0002</p>",
+             "tags": ["\uFFFF"], "authors": [{"name": "\u0003n"}]}]}"#;
+        for body in [rss, atom, json.to_owned()] {
+            let doc = parse(body.as_bytes(), None, &base()).unwrap();
+            let from_json = body.starts_with('{');
+            assert_eq!(doc.xml_chars, !from_json);
+            assert_eq!(doc.entries.len(), if body.contains("<rss") { 2 } else { 1 });
+            for e in doc.entries.iter().filter(|_| !from_json) {
+                let texts = [&e.id, &e.title, &e.link, &e.summary, &e.content, &e.image];
+                for t in texts.into_iter().flatten() {
+                    clean("entry", t);
+                }
+                for p in &e.authors {
+                    clean("author", &p.name);
+                    p.email
+                        .iter()
+                        .chain(&p.url)
+                        .for_each(|s| clean("author", s));
+                }
+                e.categories.iter().for_each(|c| clean("category", c));
+                for enclosure in &e.enclosures {
+                    clean("enclosure", &enclosure.url);
+                    enclosure
+                        .mime_type
+                        .iter()
+                        .for_each(|t| clean("enclosure", t));
+                }
+            }
+            let items = super::super::normalise::normalise(doc, "s", chrono::Utc::now());
+            assert!(!items.is_empty());
+            let json = serde_json::to_string(&items).unwrap();
+            let items: serde_json::Value = serde_json::from_str(&json).unwrap();
+            let mut strings = vec![&items];
+            while let Some(v) = strings.pop() {
+                match v {
+                    serde_json::Value::String(s) => clean("item", s),
+                    serde_json::Value::Array(a) => strings.extend(a),
+                    serde_json::Value::Object(o) => strings.extend(o.values()),
+                    _ => {}
+                }
+            }
+        }
     }
 
     fn not_a_feed(body: &[u8]) -> String {

@@ -414,6 +414,7 @@ impl Walker<'_> {
             subtitle: self.subtitle.take(),
             entries: std::mem::take(&mut self.entries),
             warning,
+            xml_chars: false,
         })
     }
 

@@ -144,6 +144,7 @@ pub fn parse(
             subtitle: None,
             entries,
             warning: None,
+            xml_chars: false,
         },
         listing: Listing { next, report },
     })

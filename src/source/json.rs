@@ -108,6 +108,7 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
             .filter(|d| !d.is_empty()),
         entries,
         warning: None,
+        xml_chars: false,
     })
 }
 

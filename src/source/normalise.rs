@@ -64,9 +64,12 @@ pub fn normalise(doc: Document, source: &str, now: DateTime<Utc>) -> Vec<Item> {
     // normalising.
     let mut seen = foldhash::HashSet::with_capacity(doc.entries.len());
     let mut items = Vec::with_capacity(doc.entries.len());
+    let chars = Chars {
+        checked: doc.xml_chars,
+    };
     CLEANER.with_borrow_mut(|cleaner| {
         for entry in doc.entries {
-            let Some(item) = item(entry, source, now, cleaner) else {
+            let Some(item) = item(entry, source, now, cleaner, chars) else {
                 continue;
             };
             if seen.insert(item.id.clone()) {
@@ -77,39 +80,61 @@ pub fn normalise(doc: Document, source: &str, now: DateTime<Utc>) -> Vec<Item> {
     items
 }
 
+/// How a document's text is stripped of the characters XML forbids before use.
+#[derive(Clone, Copy)]
+struct Chars {
+    /// It holds none ([`Document::xml_chars`]): stripping would look for them in vain.
+    checked: bool,
+}
+
+impl Chars {
+    fn strip(self, s: &str) -> Cow<'_, str> {
+        match self.checked {
+            true => Cow::Borrowed(s),
+            false => text::strip_forbidden(s),
+        }
+    }
+}
+
 thread_local! {
     /// Each thread's sanitiser, kept from one document to the next: making its allow-lists
     /// cost about as much as cleaning a small feed's items.
     static CLEANER: RefCell<Cleaner> = RefCell::default();
 }
 
-fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Option<Item> {
+fn item(
+    e: Entry,
+    source: &str,
+    now: DateTime<Utc>,
+    cleaner: &mut Cleaner,
+    chars: Chars,
+) -> Option<Item> {
     let title = e
         .title
         .as_deref()
-        .map(|t| text::collapse_whitespace(&text::repair_mojibake(&text::strip_forbidden(t))))
+        .map(|t| text::collapse_whitespace(&text::repair_mojibake(&chars.strip(t))))
         .filter(|t| !t.is_empty());
     let link = e
         .link
         .as_deref()
-        .and_then(|l| web_url(l).or_else(|| local_url(l, e.base.as_deref())));
+        .and_then(|l| web_url(l, chars).or_else(|| local_url(l, e.base.as_deref())));
     let summary = e
         .summary
         .as_deref()
-        .and_then(|h| cleaner.clean(h, e.base.as_deref()));
+        .and_then(|h| cleaner.clean(h, e.base.as_deref(), chars));
     let content = e
         .content
         .as_deref()
-        .and_then(|h| cleaner.clean(h, e.base.as_deref()));
+        .and_then(|h| cleaner.clean(h, e.base.as_deref(), chars));
     let mut enclosures: Vec<Enclosure> = Vec::new();
     for enc in e.enclosures.into_iter().take(MAX_LIST) {
-        let Some(url) = web_url(&enc.url) else {
+        let Some(url) = web_url(&enc.url, chars) else {
             continue;
         };
         if !enclosures.iter().any(|x| x.url == url) {
             let mime_type = enc
                 .mime_type
-                .map(|t| text::strip_forbidden(t.trim()).into_owned())
+                .map(|t| chars.strip(t.trim()).into_owned())
                 .filter(|t| !t.is_empty());
             enclosures.push(Enclosure {
                 url,
@@ -132,10 +157,11 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
         link.as_deref(),
         &e.title,
         e.content.as_ref().or(e.summary.as_ref()),
+        chars,
     );
     let mut categories: Vec<String> = Vec::new();
     for c in e.categories.iter().take(MAX_LIST) {
-        let c = text::collapse_whitespace(&text::strip_forbidden(c));
+        let c = text::collapse_whitespace(&chars.strip(c));
         if !c.is_empty() && !categories.contains(&c) {
             categories.push(c);
         }
@@ -145,7 +171,9 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
         source: source.to_owned(),
         title,
         link,
-        authors: e.authors.iter().take(MAX_LIST).filter_map(person).collect(),
+        authors: (e.authors.iter().take(MAX_LIST))
+            .filter_map(|p| person(p, chars))
+            .collect(),
         // An entry dated only by `updated` (common in Atom) is published then: the item is
         // sorted by `published` alone, so that a later edit (which moves `updated`) never
         // moves it.
@@ -155,7 +183,7 @@ fn item(e: Entry, source: &str, now: DateTime<Utc>, cleaner: &mut Cleaner) -> Op
         content,
         categories,
         enclosures,
-        image: e.image.as_deref().and_then(web_url),
+        image: e.image.as_deref().and_then(|i| web_url(i, chars)),
         first_seen: now,
     })
 }
@@ -167,11 +195,12 @@ fn item_id(
     link: Option<&str>,
     title: &Option<String>,
     body: Option<&String>,
+    chars: Chars,
 ) -> String {
     let source = utf8_percent_encode(source, URN_SOURCE);
     if let Some(id) = id
         .as_deref()
-        .map(|i| text::strip_forbidden(i.trim()).into_owned())
+        .map(|i| chars.strip(i.trim()).into_owned())
         .filter(|i| !i.is_empty())
     {
         if is_absolute_uri(&id) {
@@ -228,8 +257,8 @@ pub fn canonical_link(url: &str) -> Option<String> {
 
 /// An absolute http(s) URL — as written when it is clean, else as url serialises it; None
 /// for anything else (`javascript:`, `data:`, relative).
-fn web_url(url: &str) -> Option<String> {
-    let written = text::strip_forbidden(url.trim());
+fn web_url(url: &str, chars: Chars) -> Option<String> {
+    let written = chars.strip(url.trim());
     if plain_web_url(&written) {
         return Some(written.into_owned());
     }
@@ -263,11 +292,11 @@ fn local_url(url: &str, base: Option<&Url>) -> Option<String> {
     (parsed.scheme() == "file").then(|| parsed.into())
 }
 
-fn person(p: &Person) -> Option<Person> {
-    let clean = |s: &str| text::collapse_whitespace(&text::strip_forbidden(s));
+fn person(p: &Person, chars: Chars) -> Option<Person> {
+    let clean = |s: &str| text::collapse_whitespace(&chars.strip(s));
     let name = clean(&p.name);
     let email = p.email.as_deref().map(clean).filter(|e| !e.is_empty());
-    let url = p.url.as_deref().and_then(web_url);
+    let url = p.url.as_deref().and_then(|u| web_url(u, chars));
     let name = if name.is_empty() {
         email.clone().or_else(|| url.clone())?
     } else {
@@ -280,7 +309,8 @@ fn person(p: &Person) -> Option<Person> {
 /// handlers or unsafe URLs), making relative URLs absolute against `base`. `None` when
 /// nothing is left.
 pub fn sanitise(html: &str, base: Option<&Url>) -> Option<String> {
-    CLEANER.with_borrow_mut(|cleaner| cleaner.clean(html, base))
+    let chars = Chars { checked: false };
+    CLEANER.with_borrow_mut(|cleaner| cleaner.clean(html, base, chars))
 }
 
 /// ammonia, configured once and then pointed at each text's base URL, with the fast path
@@ -291,7 +321,7 @@ struct Cleaner {
 }
 
 impl Cleaner {
-    fn clean(&mut self, html: &str, base: Option<&Url>) -> Option<String> {
+    fn clean(&mut self, html: &str, base: Option<&Url>, chars: Chars) -> Option<String> {
         match &mut self.current {
             Some((current, _, _)) if current.as_ref() == base => {}
             // Another document (or an `xml:base`): only the base changes, not the
@@ -310,7 +340,7 @@ impl Cleaner {
             }
         }
         let (_, builder, policy) = self.current.as_ref()?;
-        let html = text::strip_forbidden(html);
+        let html = chars.strip(html);
         // The fast path nests at most `simple_html::MAX_OPEN` deep, so only what it refuses
         // is measured before html5ever sees it.
         let fast = policy.as_ref().and_then(|p| simple_html::clean(&html, p));
@@ -633,16 +663,16 @@ mod tests {
         let mut cleaner = Cleaner::default();
         for base in [Some(&a), Some(&b), None, Some(&a), None, Some(&b)] {
             for html in [simple, table] {
-                let once = Cleaner::default().clean(html, base);
-                assert_eq!(cleaner.clean(html, base), once, "{base:?}");
+                let once = Cleaner::default().clean(html, base, ANY);
+                assert_eq!(cleaner.clean(html, base, ANY), once, "{base:?}");
             }
         }
         assert_eq!(
-            cleaner.clean(simple, Some(&a)).unwrap(),
+            cleaner.clean(simple, Some(&a), ANY).unwrap(),
             r#"<p><a href="https://a.example/x/rel">r</a> <img src="https://a.example/i.png"></p>"#
         );
         assert_eq!(
-            cleaner.clean(simple, None).unwrap(),
+            cleaner.clean(simple, None, ANY).unwrap(),
             "<p><a>r</a> <img></p>"
         );
     }
@@ -661,8 +691,12 @@ mod tests {
             subtitle: None,
             entries,
             warning: None,
+            xml_chars: false,
         }
     }
+
+    /// Text that may hold any character.
+    const ANY: Chars = Chars { checked: false };
 
     fn entry(id: Option<&str>, link: Option<&str>, title: &str) -> Entry {
         Entry {
