@@ -171,15 +171,19 @@ pub fn collapse_whitespace(s: &str) -> String {
     // Most strings are already collapsed: no ASCII whitespace but single inner spaces, and no
     // lead byte of a non-ASCII space (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000).
     let b = s.as_bytes();
+    let other = |c: u8| {
+        matches!(
+            c,
+            b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | 0xC2 | 0xE1 | 0xE2 | 0xE3
+        )
+    };
+    // Branch-free so that it vectorises: this runs on every title, name and category, and
+    // looking byte by byte for each until one was found cost 440 instructions a string.
+    let double = b.iter().zip(&b[1.min(b.len())..]);
     let clean = b.first() != Some(&b' ')
         && b.last() != Some(&b' ')
-        && !b.windows(2).any(|w| w == b"  ")
-        && !b.iter().any(|&c| {
-            matches!(
-                c,
-                b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | 0xC2 | 0xE1 | 0xE2 | 0xE3
-            )
-        });
+        && !b.iter().fold(false, |bad, &c| bad | other(c))
+        && !double.fold(false, |bad, (&x, &y)| bad | ((x == b' ') & (y == b' ')));
     if clean {
         return s.to_owned();
     }
@@ -532,6 +536,30 @@ pub fn repair_mojibake(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check that finds nothing to collapse never misses what there is.
+    #[test]
+    fn whitespace_is_collapsed_as_split_whitespace_reads_it() {
+        let pieces = [
+            "a", "bc", " ", "  ", "\t", "\n", "\r", "\u{B}", "\u{C}", "\u{85}", "\u{A0}",
+            "\u{1680}", "\u{2003}", "\u{200B}", "\u{2028}", "\u{202F}", "\u{205F}", "\u{3000}",
+            "é", "日本", "€",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for s in [
+                        format!("{a}{b}{c}"),
+                        format!("x{a}y{b}z{c}w"),
+                        format!("{a} {b}"),
+                    ] {
+                        let words: Vec<&str> = s.split_whitespace().collect();
+                        assert_eq!(collapse_whitespace(&s), words.join(" "), "{s:?}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn forbidden_characters_are_dropped() {
