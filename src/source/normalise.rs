@@ -358,10 +358,19 @@ impl Cleaner {
                 "the fast path differs from ammonia on {html:?}"
             );
         }
-        let cleaned = fast.unwrap_or_else(|| builder.clean(&html).to_string());
+        // html5ever writes what references stand for, characters XML forbids included; the
+        // fast path takes only characters it may (`simple_html::plain_char`), into text that
+        // holds none by now.
+        let (cleaned, strip) = match fast {
+            Some(fast) => (fast, false),
+            None => (builder.clean(&html).to_string(), true),
+        };
         // Trimmed, stripped and repaired; the string made above is kept (not copied) when
         // none of them changes it, as for nearly every item.
-        let stripped = text::strip_forbidden(cleaned.trim());
+        let stripped = match strip {
+            true => text::strip_forbidden(cleaned.trim()),
+            false => Cow::Borrowed(cleaned.trim()),
+        };
         let unchanged = matches!(&stripped, Cow::Borrowed(s) if s.len() == cleaned.len());
         let cleaned = if unchanged {
             drop(stripped);
