@@ -391,21 +391,21 @@ fn enclosure(w: &mut Walker, el: &Element, url_attr: &str, length_attr: &str) {
 
 /// Atom `link`: `rel="alternate"` (or none) is the page, `rel="enclosure"` a file.
 fn atom_link(w: &mut Walker, el: &Element) -> Action {
-    let rel = el
-        .attr("rel")
-        .map(|r| r.to_ascii_lowercase())
-        .unwrap_or_default();
-    let rel = rel
-        .strip_prefix("http://www.iana.org/assignments/relation/")
-        .unwrap_or(&rel);
+    const IANA: &str = "http://www.iana.org/assignments/relation/";
+    let rel = el.attr("rel").unwrap_or_default();
+    let rel = match rel.get(..IANA.len()) {
+        Some(iana) if iana.eq_ignore_ascii_case(IANA) => &rel[IANA.len()..],
+        _ => &rel,
+    };
+    let alternate = rel.is_empty() || rel.eq_ignore_ascii_case("alternate");
     match rel {
-        "" | "alternate" => {
-            let ty = el.attr("type").unwrap_or_default().to_ascii_lowercase();
-            let rank = if ty.is_empty() || ty.contains("html") {
-                1
-            } else {
-                2
-            };
+        _ if alternate => {
+            let ty = el.attr("type").unwrap_or_default();
+            let html = ty
+                .as_bytes()
+                .windows(4)
+                .any(|w| w.eq_ignore_ascii_case(b"html"));
+            let rank = if ty.is_empty() || html { 1 } else { 2 };
             let Some(url) = el.attr("href").and_then(|h| w.resolve(&h)) else {
                 // Some Atom 0.3 feeds put the URL in the element's text.
                 return Action::Capture(Target::Link(rank), Mode::Text, How::Raw);
@@ -415,7 +415,7 @@ fn atom_link(w: &mut Walker, el: &Element) -> Action {
                 None => w.link.offer(rank, url),
             }
         }
-        "enclosure" => enclosure(w, el, "href", "length"),
+        _ if rel.eq_ignore_ascii_case("enclosure") => enclosure(w, el, "href", "length"),
         _ => {}
     }
     Action::Skip

@@ -574,6 +574,42 @@ mod tests {
         Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
     }
 
+    /// Atom link relations and types are matched in any case, the relation also with the
+    /// IANA registry's prefix; an HTML page outranks another alternate.
+    #[test]
+    fn atom_link_relations_and_types_ignore_case() {
+        let entry = |links: &str| {
+            one(&format!(
+                r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry>{links}</entry></feed>"#
+            ))
+        };
+        for (links, link) in [
+            (
+                r#"<link rel="ALTERNATE" href="https://ex.org/a"/>"#,
+                Some("https://ex.org/a"),
+            ),
+            (
+                r#"<link rel="HTTP://WWW.IANA.ORG/assignments/relation/Alternate" href="https://ex.org/i"/>"#,
+                Some("https://ex.org/i"),
+            ),
+            (
+                r#"<link type="application/pdf" href="https://ex.org/p"/><link type="Text/HTML" href="https://ex.org/h"/>"#,
+                Some("https://ex.org/h"),
+            ),
+            (
+                r#"<link type="application/xHTML+xml" href="https://ex.org/x"/><link type="application/pdf" href="https://ex.org/p"/>"#,
+                Some("https://ex.org/x"),
+            ),
+            (r#"<link rel="self" href="https://ex.org/s"/>"#, None),
+            (r#"<link rel="alternates" href="https://ex.org/s"/>"#, None),
+        ] {
+            assert_eq!(entry(links).link.as_deref(), link, "{links}");
+        }
+        let e = entry(r#"<link rel="Enclosure" href="https://ex.org/e.mp3" length="9"/>"#);
+        assert_eq!(e.enclosures.len(), 1);
+        assert_eq!(e.link, None);
+    }
+
     fn person(name: &str, email: Option<&str>, url: Option<&str>) -> Person {
         Person {
             name: name.into(),
