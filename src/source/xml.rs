@@ -436,7 +436,9 @@ impl<'a> XmlReader<'a> {
         self.open.push(name_hash(start.name().into_inner()));
         let depth = self.open.len();
         // Declarations and xml:base are rare; skip the attribute walk when there are none.
-        if memchr::memmem::find(start.attributes_raw().as_bytes(), b"xml").is_some() {
+        // Not `memmem`: making its searcher cost more than the search of a tag's attributes.
+        let raw = start.attributes_raw().as_bytes();
+        if memchr::memchr_iter(b'x', raw).any(|at| raw[at..].starts_with(b"xml")) {
             let el = Element {
                 ns: Ns::None,
                 empty: false,
