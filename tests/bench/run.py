@@ -15,9 +15,13 @@ run. Rows of syndic are followed by the time its stages took inside the program
 (`--timings`): busy time summed over the threads that did the work, so it can exceed
 wall time.
 
-usage: python3 tests/bench/run.py [--n 1000 5000] [--repeat 3] [--cache DIR]
+usage: python3 tests/bench/run.py [--n 1000 5000] [--repeat 3] [--cache DIR] [--instructions]
 
-Each figure is the median of --repeat runs. Traffic goes only to 127.0.0.1. Needs nginx
+Each figure is the median of --repeat runs. With --instructions it also counts the
+instructions one first poll executes, under valgrind's cachegrind (Debian package
+`valgrind`; about twenty seconds at N = 1000): a count that changes by less than half a
+percent from run to run, where times on a shared machine move by a tenth, so it shows
+what a change to the CPU work did. Traffic goes only to 127.0.0.1. Needs nginx
 (Debian package `nginx`), curl, GNU time (package `time`) and a release build (`cargo
 build --release`, run here).
 """
@@ -54,7 +58,22 @@ def median_row(samples):
     )
 
 
-def bench(n, repeat, cache):
+def instructions(config_arg, work):
+    """Instructions of one `syndic once` into an empty state, by cachegrind."""
+    shutil.rmtree(work / "state", ignore_errors=True)
+    shutil.rmtree(work / "public", ignore_errors=True)
+    out = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         str(BINARY), "once"] + config_arg,
+        env=dict(os.environ, RUST_LOG="warn"), capture_output=True, text=True,
+    ).stderr
+    refs = [line for line in out.splitlines() if "I refs:" in line or "I   refs:" in line]
+    if not refs:
+        sys.exit(f"cachegrind gave no count:\n{out[-2000:]}")
+    return int(refs[-1].split(":")[-1].replace(",", ""))
+
+
+def bench(n, repeat, cache, count=False):
     corpus = cache / f"c{n}"
     if not (corpus / "feeds.opml").exists():
         print(f"generating the corpus for N={n} in {corpus} …", flush=True)
@@ -68,6 +87,7 @@ def bench(n, repeat, cache):
                    stdout=subprocess.DEVNULL)
     try:
         rows = {"floor": [], "first": [], "all-304": [], "publish": []}
+        counted = []
         for _ in range(repeat):
             # wait4's figures for the shell include curl, which it waits for.
             wall, cpu, peak, _, _ = run(["sh", str(KIT / "floor.sh"), str(corpus / "feeds.opml")])
@@ -87,6 +107,8 @@ def bench(n, repeat, cache):
                 for name, args in (("first", once), ("all-304", once), ("publish", publish)):
                     wall, cpu, peak, _, stderr = run(args, env)
                     rows[name].append((wall, cpu, peak, timings(stderr)))
+                if count and not counted:
+                    counted.append(instructions(config_arg, work))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     finally:
@@ -112,6 +134,8 @@ def bench(n, repeat, cache):
     for name in ("first", "all-304", "publish"):
         stages = results[name][3]
         print(f"{name:<9} " + " ".join(f"{stages.get(s, 0.0):>10.2f}" for s in names))
+    if counted:
+        print(f"instructions of the first poll (cachegrind): {counted[0] / 1e6:,.0f} M")
     return results
 
 
@@ -119,6 +143,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count a first poll's instructions with cachegrind")
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "syndic-bench-corpus")
     args = parser.parse_args()
@@ -129,10 +155,12 @@ def main():
             sys.exit(f"{tool} not found (apt-get install {tool})")
     if not GNU_TIME:
         sys.exit(f"{GNU_TIME} not found (apt-get install time)")
+    if args.instructions and not shutil.which("valgrind"):
+        sys.exit("valgrind not found (apt-get install valgrind)")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
     args.cache.mkdir(parents=True, exist_ok=True)
     for n in args.n:
-        bench(n, args.repeat, args.cache)
+        bench(n, args.repeat, args.cache, args.instructions)
 
 
 if __name__ == "__main__":
