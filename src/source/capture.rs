@@ -6,6 +6,8 @@
 //! tags), and XHTML (Atom `type="xhtml"`: everything is markup, text is escaped, and the
 //! wrapping `<div>` is dropped). It does not sanitise; that is the normaliser's job.
 
+use std::borrow::Cow;
+
 use super::text;
 use super::xml::{Element, Ns};
 
@@ -160,11 +162,19 @@ impl Capture {
         }
     }
 
-    /// The decoded text; when the content is not base64 of UTF-8 after all (an unknown
-    /// media type on plain text), the text as it is.
+    /// The decoded text, without the characters XML forbids (base64 can hold any, and the
+    /// document's text is promised free of them: `Document::xml_chars`); when the content
+    /// is not base64 of UTF-8 after all (an unknown media type on plain text), the text as
+    /// it is.
     fn base64(&self) -> Option<String> {
         let decoded = text::base64_decode(&self.buf).and_then(|b| String::from_utf8(b).ok());
-        Some(decoded.unwrap_or_else(|| self.buf.clone()))
+        Some(match decoded {
+            Some(decoded) => match text::strip_forbidden(&decoded) {
+                Cow::Borrowed(_) => decoded,
+                Cow::Owned(stripped) => stripped,
+            },
+            None => self.buf.clone(),
+        })
     }
 
     /// Plain text: markup removed, references decoded, whitespace collapsed.

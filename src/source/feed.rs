@@ -289,6 +289,9 @@ mod tests {
         let nasty =
             "a\u{1}\u{85}\u{9F}\u{FFFF}&#1;&#x80;&#150;&#xFFFE;&#xFFFF;&#xD800;&e;&amp;#2;z";
         let dtd = r#"<!DOCTYPE x [<!ENTITY e "x&#2;&#x9F;&#xFFFE;y">]>"#;
+        // Base64 (Atom's other media types, and 0.3's mode="base64") can encode any
+        // character: "\u{1}a\u{92}" and "<p>\u{1}a\u{92}\u{FFFF}</p>".
+        let (b64_text, b64_html) = ("AWHCkg==", "PHA+AWHCku+/vzwvcD4=");
         let rss = format!(
             r#"{dtd}<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
             <title>{nasty}</title><item><title>{nasty}</title><link>https://ex.org/{nasty}</link>
@@ -305,7 +308,8 @@ mod tests {
             <author><name>{nasty}</name><email>{nasty}</email><uri>https://ex.org/{nasty}</uri></author>
             <link href="https://ex.org/{nasty}"/><category term="{nasty}" label="{nasty}"/>
             <summary type="text">{nasty}</summary><content type="html">&lt;i&gt;{nasty}&lt;/i&gt;</content>
-            </entry></feed>"#
+            </entry><entry><id>tag:b64</id><title type="application/octet-stream">{b64_text}</title>
+            <content type="html" mode="base64">{b64_html}</content></entry></feed>"#
         );
         let clean = |what: &str, s: &str| {
             assert_eq!(text::strip_forbidden(s), s, "{what}: {s:?}");
@@ -319,7 +323,11 @@ mod tests {
             let doc = parse(body.as_bytes(), None, &base()).unwrap();
             let from_json = body.starts_with('{');
             assert_eq!(doc.xml_chars, !from_json);
-            assert_eq!(doc.entries.len(), if body.contains("<rss") { 2 } else { 1 });
+            if body.contains("<feed") {
+                let b64 = &doc.entries[1];
+                assert_eq!(b64.title.as_deref(), Some("a\u{2019}"), "read from base64");
+            }
+            assert_eq!(doc.entries.len(), if from_json { 1 } else { 2 });
             for e in doc.entries.iter().filter(|_| !from_json) {
                 let texts = [&e.id, &e.title, &e.link, &e.summary, &e.content, &e.image];
                 for t in texts.into_iter().flatten() {
