@@ -448,12 +448,14 @@ pub fn other_scheme(s: &str) -> bool {
 
 /// Whether url would read `s` as an absolute URL with an opaque path (`tag:…`, `urn:…`,
 /// `mailto:…`), which it always can: a scheme other than those it gives hosts to (`http`,
-/// `file` …), then neither `/` nor the end.
+/// `file` …), then neither `/` nor the end, and no tab or line break anywhere (url drops
+/// them, so `tag:\t//[` would be read as `tag://[`).
 pub fn opaque_uri(s: &str) -> bool {
     const SPECIAL: [&str; 6] = ["http", "https", "ws", "wss", "ftp", "file"];
     scheme(s).is_some_and(|scheme| {
         !SPECIAL.iter().any(|s| s.eq_ignore_ascii_case(scheme))
             && !matches!(s.as_bytes().get(scheme.len() + 1), None | Some(b'/'))
+            && memchr::memchr3(b'\t', b'\n', b'\r', s.as_bytes()).is_none()
     })
 }
 
@@ -654,6 +656,8 @@ mod tests {
             "\t:x",
             ":\\x",
             "://ex.org/p",
+            ":\t//[",
+            ":\n/x",
         ];
         let mut opaque = 0;
         for scheme in schemes {
