@@ -30,11 +30,7 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
 fn canonical(s: &str) -> Option<DateTime<Utc>> {
     let b = s.as_bytes();
     let is = |at: usize, c: u8| b.get(at) == Some(&c);
-    let num = |at: usize, len: usize| -> Option<u32> {
-        let d = b.get(at..at + len)?;
-        let digit = |&c: &u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
-        d.iter().try_fold(0, |n, c| Some(n * 10 + digit(c)?))
-    };
+    let num = |at: usize, len: usize| digits(s.get(at..at + len)?);
     let (date, time, zone_at) = if b[0].is_ascii_digit() {
         if !(is(4, b'-') && is(7, b'-') && is(10, b'T') && is(13, b':') && is(16, b':')) {
             return None;
@@ -44,7 +40,7 @@ fn canonical(s: &str) -> Option<DateTime<Utc>> {
         if is(19, b'.') {
             let figures = b[20..].iter().take_while(|c| c.is_ascii_digit()).count();
             let kept = figures.min(9);
-            nanos = num(20, kept).filter(|_| figures > 0)? * 10u32.pow(9 - kept as u32);
+            nanos = num(20, kept)? * 10u32.pow(9 - kept as u32);
             end = 20 + figures;
         }
         if !matches!(b.get(end), Some(b'Z' | b'+' | b'-')) {
