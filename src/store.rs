@@ -180,10 +180,19 @@ fn commit(conn: &Connection) -> rusqlite::Result<()> {
             _ => break,
         }
     }
-    if committed.is_err() && !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
+    if committed.is_err() {
+        roll_back(conn);
     }
     committed
+}
+
+/// Undoes the transaction open on `conn`, if there is one. A failure is not reported: the
+/// caller is already on its way out with an error or a panic, and closing the connection
+/// undoes the transaction too.
+fn roll_back(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {
@@ -268,9 +277,7 @@ impl Drop for Store {
             // An open batch is undone first (as closing would): the journal cannot change
             // inside a transaction. Another writer mid-transaction makes the switch fail
             // at once, and that writer switches at its next batch.
-            if !self.conn.is_autocommit() {
-                let _ = self.conn.execute_batch("ROLLBACK");
-            }
+            roll_back(&self.conn);
             match set_journal(&self.conn, "WAL") {
                 Ok(true) => {}
                 Ok(false) => debug!("The store stays on its rollback journal for now."),
@@ -810,14 +817,14 @@ impl Store {
             Ok(done) => done,
             Err(panicked) => {
                 // Not left open for whoever catches the panic.
-                let _ = self.conn.execute_batch("ROLLBACK");
+                roll_back(&self.conn);
                 panic::resume_unwind(panicked);
             }
         };
         match done {
             Ok(done) => self.commit_batch().map(|()| done),
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                roll_back(&self.conn);
                 Err(e)
             }
         }
@@ -837,8 +844,8 @@ impl Store {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         if self.journal == Journal::Alone {
             let began = self.follow_back_to_the_log();
-            if began.is_err() && !self.conn.is_autocommit() {
-                let _ = self.conn.execute_batch("ROLLBACK");
+            if began.is_err() {
+                roll_back(&self.conn);
             }
             began?;
         }
