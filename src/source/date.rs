@@ -80,11 +80,15 @@ fn instant(
     Some((local - Duration::seconds(offset)).and_utc())
 }
 
+/// One to nine ASCII digits as a number, read here rather than by `str::parse`, which
+/// checks for a sign and overflow that nine digits cannot have: every date has six or
+/// seven numbers.
 fn digits(s: &str) -> Option<u32> {
-    if s.is_empty() || s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 9 {
         return None;
     }
-    s.parse().ok()
+    let digit = |b: u8| b.is_ascii_digit().then(|| u32::from(b - b'0'));
+    s.bytes().try_fold(0, |n, b| Some(n * 10 + digit(b)?))
 }
 
 /// Two- and three-digit years as RFC 2822 reads them.
