@@ -450,28 +450,29 @@ pub fn plain_web_url(url: &str) -> bool {
         return false;
     };
     // The host, a label at a time, noting whether each of the last two labels is numeric:
-    // url reads the host as an address when the last (before a final dot) is.
+    // url reads the host as an address when the last (before a final dot) is. One look at
+    // each byte, by table.
     let (mut at, mut numeric) = (0, (false, false));
     loop {
-        let label = &rest[at..];
-        let len = label
-            .iter()
-            .position(|&c| !(c.is_ascii_alphanumeric() || c == b'-'))
-            .unwrap_or(label.len());
-        let label = &label[..len];
-        let prefix = |p: &[u8]| {
-            label
-                .get(..p.len())
-                .is_some_and(|l| l.eq_ignore_ascii_case(p))
-        };
-        if prefix(b"xn--") {
+        let start = at;
+        let mut digits = true;
+        while let Some(&c) = rest.get(at) {
+            match HOST[usize::from(c)] {
+                Host::Digit => {}
+                Host::Other => digits = false,
+                Host::End => break,
+            }
+            at += 1;
+        }
+        let label = &rest[start..at];
+        if let [x, n, b'-', b'-', ..] = label
+            && x | 0x20 == b'x'
+            && n | 0x20 == b'n'
+        {
             return false;
         }
-        numeric = (
-            numeric.1,
-            label.iter().all(u8::is_ascii_digit) || prefix(b"0x"),
-        );
-        at += len;
+        let hex = matches!(label, [b'0', x, ..] if x | 0x20 == b'x');
+        numeric = (numeric.1, digits || hex);
         if rest.get(at) != Some(&b'.') {
             break;
         }
@@ -497,22 +498,69 @@ pub fn plain_web_url(url: &str) -> bool {
         }
         path = &after[digits..];
     }
-    matches!(path.first(), None | Some(b'/' | b'?' | b'#'))
-        && path.iter().all(|&c| PLAIN_PATH[usize::from(c)])
+    matches!(path.first(), None | Some(b'/' | b'?' | b'#')) && plain_path(path)
 }
 
-/// The bytes a plain URL's path, query and fragment may hold as they are: printable ASCII
-/// that url would not escape.
+/// What a byte of a host is to [`plain_web_url`]: a digit, another byte a label may hold
+/// (letter or dash), or the end of the label.
+#[derive(Clone, Copy)]
+enum Host {
+    Digit,
+    Other,
+    End,
+}
+
+const HOST: [Host; 256] = {
+    let mut table = [Host::End; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_digit() {
+            table[c] = Host::Digit;
+        } else if b.is_ascii_alphabetic() || b == b'-' {
+            table[c] = Host::Other;
+        }
+        c += 1;
+    }
+    table
+};
+
+/// Whether every byte of `path` is one a plain URL's path may hold ([`plain_path_byte`]):
+/// sixteen at a time without a branch, so the compiler compares them at once (a link's path
+/// is most of its bytes), and the rest by [`PLAIN_PATH`].
+fn plain_path(path: &[u8]) -> bool {
+    let mut chunks = path.chunks_exact(16);
+    chunks
+        .by_ref()
+        .all(|chunk| chunk.iter().fold(true, |ok, &c| ok & plain_path_byte(c)))
+        && chunks
+            .remainder()
+            .iter()
+            .all(|&c| PLAIN_PATH[usize::from(c)])
+}
+
+/// Printable ASCII that url would not escape in a path, query or fragment. Written with `&`,
+/// not `&&` or `matches!`, so that a fold of it over sixteen bytes has no branch.
+const fn plain_path_byte(c: u8) -> bool {
+    (c > b' ')
+        & (c < 0x7f)
+        & (c != b'"')
+        & (c != b'<')
+        & (c != b'>')
+        & (c != b'\\')
+        & (c != b'^')
+        & (c != b'`')
+        & (c != b'{')
+        & (c != b'|')
+        & (c != b'}')
+}
+
+/// [`plain_path_byte`] of every byte.
 const PLAIN_PATH: [bool; 256] = {
     let mut table = [false; 256];
     let mut c = 0;
     while c < 256 {
-        let b = c as u8;
-        table[c] = b.is_ascii_graphic()
-            && !matches!(
-                b,
-                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
-            );
+        table[c] = plain_path_byte(c as u8);
         c += 1;
     }
     table
@@ -541,7 +589,7 @@ mod tests {
     use url::Url;
 
     use super::super::feed::{Document, Entry, Format, ParseError, parse};
-    use super::plain_web_url;
+    use super::{PLAIN_PATH, plain_path, plain_web_url};
     use crate::model::{Enclosure, Person};
     use crate::testing::Rng;
 
@@ -837,6 +885,14 @@ mod tests {
             ("http://a b/", false),
             ("http://a/{x}", false),
             ("ftp://a/", false),
+            ("http://a.0X1f/", false),
+            ("http://a.Xn--b/", false),
+            ("http://0x.example/", true),
+            ("http://xa--b.example/", true),
+            ("http://a.1x/", true),
+            ("http://a.example/0123456789abcdef0123456789", true),
+            ("http://a.example/0123456789abcde|x", false),
+            ("http://a.example/0123456789abcdef0<", false),
         ] {
             assert_eq!(plain_web_url(url), plain, "{url}");
         }
@@ -864,6 +920,31 @@ mod tests {
             }
         }
         assert!(passed > 10_000, "{passed}");
+    }
+
+    /// A path is checked sixteen bytes at a time and then byte by byte: any byte in any
+    /// place counts the same as the table says.
+    #[test]
+    fn plain_paths_are_checked_in_every_place() {
+        for len in 1..50 {
+            assert!(plain_path(&vec![b'a'; len]), "{len}");
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut path = vec![b'a'; len];
+                    path[at] = c;
+                    assert_eq!(
+                        plain_path(&path),
+                        PLAIN_PATH[usize::from(c)],
+                        "{c:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+        let plain: Vec<u8> = (0..=255u8)
+            .filter(|&c| PLAIN_PATH[usize::from(c)])
+            .collect();
+        assert_eq!(plain.len(), 94 - 9);
+        assert!(plain.iter().all(|c| c.is_ascii_graphic()));
     }
 
     #[test]
