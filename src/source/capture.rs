@@ -217,16 +217,14 @@ impl Capture {
 /// How an Atom text construct (`title`, `summary`, `content`, …) is typed: Atom 1.0
 /// `type="text|html|xhtml|MIME"`, Atom 0.3 `type="MIME"` with `mode="xml|escaped|base64"`.
 pub fn atom_construct(el: &Element) -> (Mode, How) {
-    let ty = el
-        .attr("type")
-        .map(|t| t.to_ascii_lowercase())
-        .unwrap_or_default();
+    let [ty, mode] = el.attrs_named(["type", "mode"]);
+    let ty = ty.map(|t| t.to_ascii_lowercase()).unwrap_or_default();
     let ty = ty.split(';').next().unwrap_or_default().trim();
     let html = matches!(ty, "html" | "text/html");
     let xml = matches!(ty, "xhtml" | "application/xhtml+xml")
         || ty.ends_with("+xml")
         || ty.ends_with("/xml");
-    let mode = el.attr("mode").map(|m| m.to_ascii_lowercase());
+    let mode = mode.map(|m| m.to_ascii_lowercase());
     match mode.as_deref() {
         Some("base64") => (Mode::Text, How::Base64 { html: html || xml }),
         Some("escaped") if html || xml => (Mode::Html, How::Html),

@@ -250,10 +250,8 @@ fn entry_child(w: &mut Walker, v: V, el: &Element) -> Action {
         (V::Atom, "summary") => construct(Summary(1), el),
         (V::Atom, "content") if el.attr("src").is_none() => construct(Content(1), el),
         (V::Atom, "category") => {
-            let term = el
-                .attr("term")
-                .filter(|t| !t.is_empty())
-                .or_else(|| el.attr("label"));
+            let [term, label] = el.attrs_named(["term", "label"]);
+            let term = term.filter(|t| !t.is_empty()).or(label);
             if let (Some(term), Some(e)) = (term, w.entry.as_mut()) {
                 push_category(e, term.into_owned());
             }
@@ -361,16 +359,12 @@ fn image(w: &mut Walker, rank: u8, url: String) {
 
 /// RSS `enclosure` and Atom `link rel="enclosure"`.
 fn enclosure(w: &mut Walker, el: &Element, url_attr: &str, length_attr: &str) {
-    let Some(url) = el.attr(url_attr).and_then(|u| w.resolve(&u)) else {
+    let [url, mime_type, length] = el.attrs_named([url_attr, "type", length_attr]);
+    let Some(url) = url.and_then(|u| w.resolve(&u)) else {
         return;
     };
-    let mime_type = el
-        .attr("type")
-        .map(|t| t.into_owned())
-        .filter(|t| !t.is_empty());
-    let length = el
-        .attr(length_attr)
-        .and_then(|l| l.trim().parse::<u64>().ok());
+    let mime_type = mime_type.map(|t| t.into_owned()).filter(|t| !t.is_empty());
+    let length = length.and_then(|l| l.trim().parse::<u64>().ok());
     if mime_type
         .as_deref()
         .is_some_and(|t| t.starts_with("image/"))
@@ -392,7 +386,8 @@ fn enclosure(w: &mut Walker, el: &Element, url_attr: &str, length_attr: &str) {
 /// Atom `link`: `rel="alternate"` (or none) is the page, `rel="enclosure"` a file.
 fn atom_link(w: &mut Walker, el: &Element) -> Action {
     const IANA: &str = "http://www.iana.org/assignments/relation/";
-    let rel = el.attr("rel").unwrap_or_default();
+    let [rel, ty, href] = el.attrs_named(["rel", "type", "href"]);
+    let rel = rel.unwrap_or_default();
     let rel = match rel.get(..IANA.len()) {
         Some(iana) if iana.eq_ignore_ascii_case(IANA) => &rel[IANA.len()..],
         _ => &rel,
@@ -400,13 +395,13 @@ fn atom_link(w: &mut Walker, el: &Element) -> Action {
     let alternate = rel.is_empty() || rel.eq_ignore_ascii_case("alternate");
     match rel {
         _ if alternate => {
-            let ty = el.attr("type").unwrap_or_default();
+            let ty = ty.unwrap_or_default();
             let html = ty
                 .as_bytes()
                 .windows(4)
                 .any(|w| w.eq_ignore_ascii_case(b"html"));
             let rank = if ty.is_empty() || html { 1 } else { 2 };
-            let Some(url) = el.attr("href").and_then(|h| w.resolve(&h)) else {
+            let Some(url) = href.and_then(|h| w.resolve(&h)) else {
                 // Some Atom 0.3 feeds put the URL in the element's text.
                 return Action::Capture(Target::Link(rank), Mode::Text, How::Raw);
             };

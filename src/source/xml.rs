@@ -126,10 +126,38 @@ impl Element<'_> {
     /// element's other attributes'.
     pub fn attr(&self, name: &str) -> Option<Cow<'_, str>> {
         let (_, value) = self.raw_attrs().find(|(k, _)| *k == name)?;
-        Some(match unescape(value) {
-            Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-            Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
-        })
+        Some(trimmed(unescape(value)))
+    }
+
+    /// [`Element::attr`] of each of `names`, in one walk over the attributes (each walk
+    /// reads every attribute before the one it finds, which for an Atom link asked for its
+    /// `rel`, `type` and `href` cost more than the rest of the element).
+    pub fn attrs_named<const N: usize>(&self, names: [&str; N]) -> [Option<Cow<'_, str>>; N] {
+        let mut values = [const { None }; N];
+        let mut missing = N;
+        for (key, value) in self.raw_attrs() {
+            if !names.contains(&key) {
+                continue;
+            }
+            let value = trimmed(unescape(value));
+            for (slot, name) in values.iter_mut().zip(names) {
+                if name == key && slot.is_none() {
+                    *slot = Some(value.clone());
+                    missing -= 1;
+                }
+            }
+            if missing == 0 {
+                break;
+            }
+        }
+        values
+    }
+}
+
+fn trimmed(value: Cow<'_, str>) -> Cow<'_, str> {
+    match value {
+        Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+        Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
     }
 }
 
@@ -596,6 +624,38 @@ mod tests {
         // The prefix ends at the first colon; an empty one is the default namespace.
         let src = r#"<rss xmlns:d="http://purl.org/dc/elements/1.1/"><d:a:b/><:c/><e:/></rss>"#;
         assert_eq!(dump(src), "<None:rss><Dc:a:b></><None:c></><Other:></></>");
+    }
+
+    #[test]
+    fn several_attributes_are_found_as_one_at_a_time() {
+        let base = Url::parse("http://example.org/").unwrap();
+        let src = r#"<r><a rel=" alternate " href="x&amp;y" type="text/html" rel="b"/><b/><c href='u' x:rel="p" z=""/></r>"#;
+        let mut r = XmlReader::new(src, &base);
+        let names = ["rel", "type", "href", "x:rel", "z", "none", "rel"];
+        let mut elements = 0;
+        while let Some(node) = r.next_node() {
+            if let Node::Start(e) = node {
+                elements += 1;
+                let one_at_a_time = names.map(|n| e.attr(n));
+                assert_eq!(e.attrs_named(names), one_at_a_time, "{}", e.local());
+                assert_eq!(e.attrs_named(["href"]), [e.attr("href")]);
+            }
+        }
+        assert_eq!(elements, 4);
+        let mut r = XmlReader::new(src, &base);
+        r.next_node();
+        let Some(Node::Start(a)) = r.next_node() else {
+            panic!("no <a>")
+        };
+        let found = a.attrs_named(["href", "rel", "type"]);
+        assert_eq!(
+            found.map(|v| v.map(|v| v.into_owned())),
+            [
+                Some("x&y".to_owned()),
+                Some("alternate".to_owned()),
+                Some("text/html".to_owned())
+            ]
+        );
     }
 
     #[test]
