@@ -30,7 +30,8 @@ pub fn strip_forbidden(s: &str) -> Cow<'_, str> {
 }
 
 /// Fast check over the bytes: C0 controls other than tab/LF/CR, C1 controls (C2 80–9F), or
-/// U+FFFE/U+FFFF (EF BF BE/BF).
+/// U+FFFE/U+FFFF (EF BF BE/BF). (One branch-free pass for all three, looking closer only
+/// at chunks holding any, took 20 % more instructions than this on the benchmark corpus.)
 fn has_forbidden(s: &str) -> bool {
     let b = s.as_bytes();
     // Branch-free over fixed chunks so that it vectorises: this runs over every body.
@@ -574,6 +575,53 @@ mod tests {
             strip_forbidden("don\u{92}t \u{85}"),
             "don\u{2019}t \u{2026}"
         );
+    }
+
+    /// The check finds a forbidden character in any place, across the end of a chunk it
+    /// reads too, and only those: lead bytes of allowed characters are looked at and passed.
+    #[test]
+    fn forbidden_characters_are_found_in_every_place() {
+        let forbidden = |s: &str| {
+            s.chars()
+                .any(|c| !is_xml_char(c) || ('\u{80}'..='\u{9F}').contains(&c))
+        };
+        let marks = [
+            '\u{1}',
+            '\u{1F}',
+            '\u{80}',
+            '\u{9F}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\t',
+            '\n',
+            '\r',
+            ' ',
+            '\u{A0}',
+            '\u{C2}',
+            '\u{FFFD}',
+            '\u{FF01}',
+            '\u{FEFF}',
+            'é',
+            '日',
+            '\u{10000}',
+        ];
+        for len in (0..8).chain(60..70).chain(124..132) {
+            for at in 0..=len {
+                for mark in marks {
+                    let s: String = (0..len).map(|_| 'a').collect();
+                    let s = format!("{}{mark}{}", &s[..at], &s[at..]);
+                    assert_eq!(
+                        has_forbidden(&s),
+                        forbidden(&s),
+                        "{mark:?} at {at} of {len}"
+                    );
+                    for later in marks {
+                        let s = format!("{s}{later}");
+                        assert_eq!(has_forbidden(&s), forbidden(&s), "{s:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
