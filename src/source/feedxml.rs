@@ -136,7 +136,13 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
         dropped: 0,
         fatal: None,
     };
-    while let Some(node) = w.r.next_node() {
+    loop {
+        // Text outside a capture is dropped, so the whitespace between elements is not read
+        // as text at all.
+        if w.capture.is_none() {
+            w.r.skip_space();
+        }
+        let Some(node) = w.r.next_node() else { break };
         match node {
             Node::Start(el) => w.start(&el),
             Node::End => w.end(),

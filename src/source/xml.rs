@@ -373,6 +373,25 @@ impl<'a> XmlReader<'a> {
         }
     }
 
+    /// Steps over the whitespace that comes next, for a caller that ignores text there:
+    /// between the elements of a feed, where the events would hand it out as text, found,
+    /// checked as UTF-8 and line-end normalised, a node for every element. Not before the
+    /// root element.
+    pub fn skip_space(&mut self) {
+        if self.open.is_empty() {
+            return;
+        }
+        let rest = self.reader.get_ref();
+        let n = rest
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .count();
+        if n > 0 {
+            *self.reader.get_mut() = &rest[n..];
+            self.skipped += n as u64;
+        }
+    }
+
     /// Appends what `&name;` stands for: a character or entity reference, an entity of the
     /// internal DTD subset, or — unknown, or no reference at all ("AT& T; x", where the
     /// tokeniser took everything up to the `;` as a name) — the characters as written.
@@ -717,6 +736,42 @@ mod tests {
         let src =
             "<!DOCTYPE rss [<!ENTITY who \"Mark &amp; co\"><!ENTITY % p 'x'>]><rss>&who;</rss>";
         assert_eq!(dump(src), "<None:rss>Mark & co</>");
+    }
+
+    #[test]
+    fn whitespace_skipped_between_elements_changes_nothing_else() {
+        let base = Url::parse("http://example.org/").unwrap();
+        let read = |src: &str, skip: bool| {
+            let mut r = XmlReader::new(src, &base);
+            let mut out = String::new();
+            loop {
+                if skip {
+                    r.skip_space();
+                }
+                let Some(node) = r.next_node() else { break };
+                match node {
+                    Node::Start(e) => out.push_str(&format!("<{}>", e.local())),
+                    Node::End => out.push_str("</>"),
+                    Node::Text(t) => out.push_str(t.trim()),
+                }
+            }
+            let error = r.error.as_ref().map(|e| (e.offset, e.only_final_end_tag));
+            (out, error, r.cut_short)
+        };
+        for src in [
+            " \n<?xml version='1.0'?>\n<rss>\r\n <c>\n <i> <t>a</t>\t<e/> &amp; x <![CDATA[ y ]]> </i>\n</c> </rss>\n",
+            "<a>\n  <b>x</b>\n  <c",
+            "<a>\n  <b>x</b>\n  </a",
+            "<a> <b> </x> </b>  ",
+            "<a>\r\n\t</a>  <junk/>",
+        ] {
+            let (skipping, plain) = (read(src, true), read(src, false));
+            assert_eq!(skipping, plain, "{src:?}");
+        }
+        // Whitespace is not read as text before the root element.
+        let mut r = XmlReader::new("  <a/>", &base);
+        r.skip_space();
+        assert!(matches!(r.next_node(), Some(Node::Text(_))));
     }
 
     #[test]
