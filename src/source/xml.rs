@@ -414,7 +414,7 @@ impl<'a> XmlReader<'a> {
     /// Fast path for an element just started (not empty) whose content is only text,
     /// references and CDATA sections, as in nearly every title, link, date and escaped-HTML
     /// description: decodes everything up to its end tag into `out` in one pass, exactly as
-    /// the events would have, and leaves the end tag as the next node. Returns false, having
+    /// the events would have, and the end tag is the next node. Returns false, having
     /// consumed nothing, when the content holds any other markup.
     pub fn leaf_text(&mut self, out: &mut String) -> bool {
         let Some(&open) = self.open.last() else {
@@ -442,9 +442,22 @@ impl<'a> XmlReader<'a> {
                     .find(|c: char| c == '>' || c.is_whitespace())
                     .unwrap_or(t.len())]
             });
-            if name.is_some_and(|n| name_hash(n) == open) {
-                *self.reader.get_mut() = &self.reader.get_ref()[lt..];
-                self.skipped += lt as u64;
+            if let Some(name) = name
+                && name_hash(name) == open
+            {
+                // The end tag too, when nothing but whitespace comes before its `>`: the
+                // end node is then due, without quick-xml reading the tag again.
+                let after = &tail[2 + name.len()..];
+                let space = after.len() - after.trim_start_matches([' ', '\t', '\r', '\n']).len();
+                let taken = match after[space..].starts_with('>') {
+                    true => {
+                        self.ends_due = 1;
+                        lt + 2 + name.len() + space + 1
+                    }
+                    false => lt,
+                };
+                *self.reader.get_mut() = &self.reader.get_ref()[taken..];
+                self.skipped += taken as u64;
                 return true;
             }
             break;
@@ -736,6 +749,46 @@ mod tests {
         let src =
             "<!DOCTYPE rss [<!ENTITY who \"Mark &amp; co\"><!ENTITY % p 'x'>]><rss>&who;</rss>";
         assert_eq!(dump(src), "<None:rss>Mark & co</>");
+    }
+
+    /// Text read by the fast path, end tag included, is what the events give.
+    #[test]
+    fn leaf_text_reads_as_the_events_do() {
+        let base = Url::parse("http://example.org/").unwrap();
+        let read = |src: &str, fast: bool| {
+            let mut r = XmlReader::new(src, &base);
+            let mut out = String::new();
+            let mut taken = 0;
+            while let Some(node) = r.next_node() {
+                match node {
+                    Node::Start(e) => {
+                        out.push_str(&format!("<{}>", e.local()));
+                        if fast && !e.empty && r.leaf_text(&mut out) {
+                            taken += 1;
+                        }
+                    }
+                    Node::End => out.push_str("</>"),
+                    Node::Text(t) => out.push_str(&t),
+                }
+            }
+            let error = r.error.as_ref().map(|e| (e.offset, e.only_final_end_tag));
+            ((out, error, r.cut_short), taken)
+        };
+        for (src, leaves) in [
+            ("<a><t>x &amp; y</t><u>1\r\n2</u></a>", 2),
+            ("<a><t><![CDATA[<b>]]> &lt;i&gt;</t ><t>q</t\n\t></a>", 2),
+            ("<a><t>x</t y><t>z</u></t></a>", 1),
+            ("<a><t>x<b>y</b></t></a>", 1),
+            ("<a><t>x</a>", 0),
+            ("<a><t>x &bogus; &#1; &#x41;", 0),
+            ("<a><t>x</t", 1),
+            ("<a><t>x</t\u{a0}></a>", 1),
+            ("<a><t>x</t></a><junk>", 1),
+        ] {
+            let (fast, taken) = read(src, true);
+            assert_eq!(fast, read(src, false).0, "{src:?}");
+            assert_eq!(taken, leaves, "{src:?}");
+        }
     }
 
     #[test]
