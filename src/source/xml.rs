@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesEnd, BytesStart, Event};
 use quick_xml::reader::Reader;
 use url::Url;
 
@@ -207,6 +207,12 @@ pub struct XmlReader<'a> {
     pub error: Option<XmlError>,
     /// The input ended (or broke) with elements still open; the ends now coming close them.
     pub cut_short: bool,
+    /// quick-xml's last event was markup, after which it reads text: [`XmlReader::tag_ahead`]
+    /// may read a tag in its stead.
+    after_markup: bool,
+    /// Whether [`XmlReader::tag_ahead`] is used (always, but in a test comparing it with
+    /// quick-xml).
+    own_tags: bool,
 }
 
 /// How many open elements an end tag may close at once.
@@ -246,6 +252,8 @@ impl<'a> XmlReader<'a> {
             skipped: 0,
             error: None,
             cut_short: false,
+            after_markup: false,
+            own_tags: true,
         }
     }
 
@@ -295,6 +303,23 @@ impl<'a> XmlReader<'a> {
                 self.ends_due -= 1;
                 return Some(self.close_one());
             }
+            if self.after_markup
+                && self.own_tags
+                && let Some(event) = self.tag_ahead()
+            {
+                match event {
+                    Event::Start(start) => return Some(self.start(start)),
+                    Event::Empty(start) => {
+                        self.ends_due = 1;
+                        return Some(self.start(start));
+                    }
+                    Event::End(end) => {
+                        self.end(end.name().into_inner());
+                        continue;
+                    }
+                    _ => unreachable!("tag_ahead reads tags only"),
+                }
+            }
             let event = match self.reader.read_event() {
                 Ok(event) => event,
                 Err(e) => {
@@ -314,6 +339,8 @@ impl<'a> XmlReader<'a> {
                     Event::Eof
                 }
             };
+            self.after_markup =
+                !matches!(event, Event::Text(_) | Event::GeneralRef(_) | Event::Eof);
             match event {
                 Event::Start(start) | Event::Empty(start)
                     if !valid_name(start.name().into_inner()) =>
@@ -326,19 +353,7 @@ impl<'a> XmlReader<'a> {
                     self.ends_due = 1;
                     return Some(self.start(start));
                 }
-                Event::End(end) => {
-                    let hash = name_hash(end.name().into_inner());
-                    // Looked for among the innermost few only, so that hostile nesting with
-                    // stray end tags stays linear.
-                    let window = self.open.len().saturating_sub(MATCH_WINDOW);
-                    if let Some(i) = self.open[window..]
-                        .iter()
-                        .rposition(|&h| h == hash)
-                        .map(|i| i + window)
-                    {
-                        self.ends_due = self.open.len() - i;
-                    }
-                }
+                Event::End(end) => self.end(end.name().into_inner()),
                 Event::Text(t) => match t.xml10_content() {
                     Cow::Borrowed("") => {}
                     s => return Some(Node::Text(s)),
@@ -390,6 +405,81 @@ impl<'a> XmlReader<'a> {
             *self.reader.get_mut() = &rest[n..];
             self.skipped += n as u64;
         }
+    }
+
+    /// The end tag of `name`: the open element it names and every element opened since
+    /// are due to end; a name that matches none is dropped.
+    fn end(&mut self, name: &str) {
+        let hash = name_hash(name);
+        // Looked for among the innermost few only, so that hostile nesting with stray end
+        // tags stays linear.
+        let window = self.open.len().saturating_sub(MATCH_WINDOW);
+        if let Some(i) = self.open[window..]
+            .iter()
+            .rposition(|&h| h == hash)
+            .map(|i| i + window)
+        {
+            self.ends_due = self.open.len() - i;
+        }
+    }
+
+    /// A start, empty-element or end tag of the plainest kind at the very front of what is
+    /// left, read here as quick-xml would have read it: a start tag whose name begins with
+    /// an ASCII letter, `_` or `:`, up to the first `>` outside quotes; an end tag of a
+    /// name and whitespace. quick-xml spent some 300 instructions on each (finding the
+    /// tag, checking it again as UTF-8, keeping the open names). Called only while quick-xml
+    /// is between markup and text (its last event was markup), the state it is in after
+    /// any tag, so that reading one behind its back leaves it as it was; the bytes are
+    /// counted for error positions as in [`XmlReader::leaf_text`].
+    fn tag_ahead(&mut self) -> Option<Event<'a>> {
+        let pos = self.src.len() - self.reader.get_ref().len();
+        let text: &'a str = self.src.get(pos..)?;
+        let b = text.as_bytes();
+        if b.first() != Some(&b'<') {
+            return None;
+        }
+        let space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+        let (event, len) = match *b.get(1)? {
+            b'/' => {
+                let name_len = b[2..].iter().position(|c| space(c) || *c == b'>')?;
+                let after = 2 + name_len;
+                let close = after + b[after..].iter().position(|c| !space(c))?;
+                if name_len == 0 || b[close] != b'>' {
+                    return None;
+                }
+                (Event::End(BytesEnd::new(&text[2..after])), close + 1)
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c == b':' => {
+                let mut quote = None;
+                let close = memchr::memchr3_iter(b'>', b'"', b'\'', &b[1..]).find(|&i| {
+                    match (quote, b[1 + i]) {
+                        (None, b'>') => return true,
+                        (None, q) => quote = Some(q),
+                        (Some(open), q) if open == q => quote = None,
+                        _ => {}
+                    }
+                    false
+                })? + 1;
+                let content = &text[1..close];
+                let (content, empty) = match content.strip_suffix('/') {
+                    Some(content) => (content, true),
+                    None => (content, false),
+                };
+                let name_len = content
+                    .bytes()
+                    .position(|c| space(&c))
+                    .unwrap_or(content.len());
+                let start = BytesStart::from_content(content, name_len);
+                match empty {
+                    true => (Event::Empty(start), close + 1),
+                    false => (Event::Start(start), close + 1),
+                }
+            }
+            _ => return None,
+        };
+        *self.reader.get_mut() = &self.reader.get_ref()[len..];
+        self.skipped += len as u64;
+        Some(event)
     }
 
     /// Appends what `&name;` stands for: a character or entity reference, an entity of the
@@ -788,6 +878,61 @@ mod tests {
             let (fast, taken) = read(src, true);
             assert_eq!(fast, read(src, false).0, "{src:?}");
             assert_eq!(taken, leaves, "{src:?}");
+        }
+    }
+
+    /// Tags read by `tag_ahead` come out as quick-xml's do: the same nodes, names,
+    /// attributes and errors, over the feed fixtures and over odd and broken tags.
+    #[test]
+    fn own_tags_read_as_quick_xml_does() {
+        let base = Url::parse("http://example.org/").unwrap();
+        let read = |src: &str, own: bool| {
+            let mut r = XmlReader::new(src, &base);
+            r.own_tags = own;
+            let mut out = String::new();
+            while let Some(node) = r.next_node() {
+                match node {
+                    Node::Start(e) => {
+                        out.push_str(&format!("<{:?}:{}:{}", e.ns, e.qname(), e.empty));
+                        for (k, v) in e.attrs() {
+                            out.push_str(&format!(" {k}={v:?}"));
+                        }
+                        out.push_str(&format!(" @{}>", r.base()));
+                    }
+                    Node::End => out.push_str("</>"),
+                    Node::Text(t) => out.push_str(&format!("{t:?}")),
+                }
+            }
+            let error = r.error.as_ref().map(|e| (e.offset, e.only_final_end_tag));
+            (out, error, r.cut_short)
+        };
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds");
+        let mut documents: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|f| {
+                String::from_utf8_lossy(&std::fs::read(f.unwrap().path()).unwrap()).into_owned()
+            })
+            .collect();
+        assert!(documents.len() >= 7);
+        for snippet in [
+            r#"<a b=">" c='"'><d e='>'/><f g="'>'"></f></a>"#,
+            "<a><b/ ><c /><d\t/><e\n></e\n\t></a >",
+            "<a></ a></a x></b></a>",
+            "<a><1b>x</1b><é>y</é><_c:d>z</_c:d></a>",
+            "<a><!-- c --><?pi x?><![CDATA[<b>]]><b>&amp;</b></a>",
+            "<!DOCTYPE a [<!ENTITY e 'v'>]><a>&e;<b>&e;</b></a>",
+            r#"<a xmlns:x="http://purl.org/dc/elements/1.1/" xml:base="http://b.example/"><x:b xml:base="c/">t</x:b><y:c/></a>"#,
+            r#"<a><b c="x"#,
+            "<a><b",
+            "<a><b></b",
+            "<a>\n  <b>x</b>\n  <c",
+            "<a><b>x</c></b></a>",
+            "<a><b>x</b></a></a><junk/>",
+        ] {
+            documents.push(snippet.to_owned());
+        }
+        for src in &documents {
+            assert_eq!(read(src, true), read(src, false), "{src:.200}");
         }
     }
 
