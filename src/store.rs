@@ -1468,37 +1468,38 @@ fn push_json_date(out: &mut Vec<u8>, t: &DateTime<Utc>) -> bool {
     if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
         return false;
     }
-    let parts = [
-        (year as u32, 4, b'-'),
-        (t.month(), 2, b'-'),
-        (t.day(), 2, b'T'),
-        (t.hour(), 2, b':'),
-        (t.minute(), 2, b':'),
-        (t.second(), 2, b'.'),
-    ];
-    let fraction = match nanos {
-        0 => None,
-        n if n % 1_000_000 == 0 => Some((n / 1_000_000, 3)),
-        n if n % 1_000 == 0 => Some((n / 1_000, 6)),
-        n => Some((n, 9)),
-    };
-    let digits = |out: &mut Vec<u8>, n: u32, width: u32| {
-        for place in (0..width).rev() {
-            out.push(b'0' + (n / 10u32.pow(place) % 10) as u8);
+    // Written in place on the stack and copied out once: digit by digit into the vector,
+    // with a power of ten worked out for each, it took some 500 instructions a date.
+    let mut date = *b"\"0000-00-00T00:00:00.000000000";
+    let put = |slot: &mut [u8], mut n: u32| {
+        for digit in slot.iter_mut().rev() {
+            *digit = b'0' + (n % 10) as u8;
+            n /= 10;
         }
     };
-    out.push(b'"');
-    for (n, width, after) in parts {
-        digits(out, n, width);
-        out.push(after);
-    }
-    match fraction {
-        Some((n, width)) => digits(out, n, width),
-        // No fraction: the point written after the seconds goes.
-        None => {
-            out.pop();
+    put(&mut date[1..5], year as u32);
+    put(&mut date[6..8], t.month());
+    put(&mut date[9..11], t.day());
+    put(&mut date[12..14], t.hour());
+    put(&mut date[15..17], t.minute());
+    put(&mut date[18..20], t.second());
+    // The fraction in as few of 3, 6 or 9 digits as hold it; none (nor its point) for 0.
+    let len = match nanos {
+        0 => 20,
+        n if n % 1_000_000 == 0 => {
+            put(&mut date[21..24], n / 1_000_000);
+            24
         }
-    }
+        n if n % 1_000 == 0 => {
+            put(&mut date[21..27], n / 1_000);
+            27
+        }
+        n => {
+            put(&mut date[21..30], n);
+            30
+        }
+    };
+    out.extend_from_slice(&date[..len]);
     out.extend_from_slice(b"Z\"");
     true
 }
