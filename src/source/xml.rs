@@ -568,6 +568,20 @@ impl<'a> XmlReader<'a> {
                 continue;
             }
             let after = &raw[j + 1..];
+            // The references escaped HTML is made of, without looking further: a feed's
+            // descriptions hold some twenty an item.
+            let predefined = match after.as_bytes() {
+                [b'l', b't', b';', ..] => Some(('<', 3)),
+                [b'g', b't', b';', ..] => Some(('>', 3)),
+                [b'a', b'm', b'p', b';', ..] => Some(('&', 4)),
+                [b'q', b'u', b'o', b't', b';', ..] => Some(('"', 5)),
+                _ => None,
+            };
+            if let Some((c, len)) = predefined {
+                out.push(c);
+                raw = &after[len..];
+                continue;
+            }
             match memchr::memchr2(b';', b'&', after.as_bytes()) {
                 Some(k) if after.as_bytes()[k] == b';' => {
                     self.push_ref(out, &after[..k]);
@@ -874,6 +888,10 @@ mod tests {
             ("<a><t>x</t", 1),
             ("<a><t>x</t\u{a0}></a>", 1),
             ("<a><t>x</t></a><junk>", 1),
+            (
+                "<a><t>&quot;q&quot; &lt &ltx; &gt;&amp;amp; &amp&#60;</t></a>",
+                1,
+            ),
         ] {
             let (fast, taken) = read(src, true);
             assert_eq!(fast, read(src, false).0, "{src:?}");
