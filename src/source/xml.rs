@@ -114,11 +114,11 @@ impl Element<'_> {
 
     /// Attributes as (name as written, value as written).
     fn raw_attrs(&self) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
-        let mut attrs = self.start.html_attributes();
-        attrs.with_checks(false);
-        attrs
-            .map_while(Result::ok)
-            .map(|a| (a.key.into_inner(), a.value))
+        RawAttrs {
+            s: self.start.attributes_raw(),
+            at: 0,
+        }
+        .map(|(key, value)| (key, Cow::Borrowed(value)))
     }
 
     /// The value of the attribute named `name` (matched on the name as written, or on the
@@ -158,6 +158,62 @@ fn trimmed(value: Cow<'_, str>) -> Cow<'_, str> {
     match value {
         Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
         Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
+    }
+}
+
+/// The attributes of a tag (what follows its name) as quick-xml's `html_attributes` reads
+/// them without its duplicate check, up to its first error: a name runs to `=` or
+/// whitespace (and holds at least its first byte, whatever that is); a value is quoted, or
+/// runs to whitespace; a name with no `=` after it has an empty value. quick-xml's reader
+/// took some 150 instructions an attribute, and every link has two or three.
+struct RawAttrs<'a> {
+    s: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for RawAttrs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.s.as_bytes();
+        let space = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+        let skip_space = |mut i: usize| {
+            while i < b.len() && space(b[i]) {
+                i += 1;
+            }
+            i
+        };
+        let start = skip_space(self.at);
+        if start == b.len() {
+            self.at = start;
+            return None;
+        }
+        let mut end = start + 1;
+        while end < b.len() && b[end] != b'=' && !space(b[end]) {
+            end += 1;
+        }
+        let key = &self.s[start..end];
+        let eq = skip_space(end);
+        if b.get(eq) != Some(&b'=') {
+            // No value: the next name starts where the spaces end.
+            self.at = eq;
+            return Some((key, ""));
+        }
+        let value = skip_space(eq + 1);
+        // Past the end from here: quick-xml's errors end its walk.
+        self.at = b.len();
+        let quote = *b.get(value)?;
+        if quote == b'"' || quote == b'\'' {
+            let len = memchr::memchr(quote, &b[value + 1..])?;
+            self.at = value + 1 + len + 1;
+            return Some((key, &self.s[value + 1..value + 1 + len]));
+        }
+        let len = b[value..]
+            .iter()
+            .position(|&c| space(c))
+            .unwrap_or(b.len() - value);
+        self.at = value + len;
+        Some((key, &self.s[value..value + len]))
     }
 }
 
@@ -897,6 +953,57 @@ mod tests {
             assert_eq!(fast, read(src, false).0, "{src:?}");
             assert_eq!(taken, leaves, "{src:?}");
         }
+    }
+
+    /// Attributes are read as quick-xml's `html_attributes` reads them (without its
+    /// duplicate check, up to its first error), over every short string of the bytes that
+    /// matter to it and random longer ones.
+    #[test]
+    fn attributes_read_as_quick_xml_does() {
+        let quick = |s: &str| -> Vec<(String, String)> {
+            let start = BytesStart::from_content(format!("t {s}"), 1);
+            let mut attrs = start.html_attributes();
+            attrs.with_checks(false);
+            attrs
+                .map_while(Result::ok)
+                .map(|a| {
+                    let key = a.key.into_inner().to_owned();
+                    (key, a.value.into_owned())
+                })
+                .collect()
+        };
+        let ours = |s: &str| -> Vec<(String, String)> {
+            RawAttrs { s, at: 0 }
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        };
+        let alphabet = ["a", "b", "=", " ", "\t", "\n", "\"", "'", "é", ":"];
+        let mut strings = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(longer);
+        }
+        strings.dedup();
+        let mut rng = crate::testing::Rng(0x05ee_da77_ab00_b1e5);
+        for _ in 0..20_000 {
+            let len = rng.below(24);
+            strings.push((0..len).map(|_| rng.pick(&alphabet)).collect());
+        }
+        for s in &strings {
+            assert_eq!(ours(s), quick(s), "{s:?}");
+        }
+        assert_eq!(
+            ours(r#" rel="alternate"  type = 'text/html' href=x checked"#),
+            [
+                ("rel".to_owned(), "alternate".to_owned()),
+                ("type".to_owned(), "text/html".to_owned()),
+                ("href".to_owned(), "x".to_owned()),
+                ("checked".to_owned(), String::new()),
+            ]
+        );
     }
 
     /// Tags read by `tag_ahead` come out as quick-xml's do: the same nodes, names,
