@@ -199,9 +199,9 @@ impl Capture {
     pub fn html(&self) -> String {
         match self.how {
             How::Raw | How::Text | How::MaybeHtml => {
-                text::escape_html(self.buf.trim()).into_owned()
+                text::escape_html(text::trim(&self.buf)).into_owned()
             }
-            How::Html | How::Xhtml => self.markup().trim().to_owned(),
+            How::Html | How::Xhtml => text::trim(self.markup()).to_owned(),
             How::Base64 { html: true } => self
                 .base64()
                 .map(|s| s.trim().to_owned())

@@ -456,7 +456,7 @@ pub fn opaque_uri(s: &str) -> bool {
 
 /// Puts collected content where `target` says.
 pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Arc<Url>>) {
-    let raw = cap.buf.trim();
+    let raw = text::trim(&cap.buf);
     match target {
         Target::Title(rank) => {
             let title = cap.plain();
@@ -491,7 +491,7 @@ pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Arc<Url
 }
 
 fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Arc<Url>>) {
-    let raw = cap.buf.trim();
+    let raw = text::trim(&cap.buf);
     if let Some(p) = w.person.as_mut() {
         match target {
             Target::PersonName => p.name = text::collapse_whitespace(raw),

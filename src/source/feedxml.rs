@@ -575,7 +575,7 @@ const PLAIN_PATH: [bool; 256] = {
 /// `url` (trimmed) made absolute against `base`; None when empty or unresolvable. An
 /// absolute URL is kept as written unless it needs cleaning up (spaces and the like).
 pub fn resolve(base: &Url, url: &str) -> Option<String> {
-    let url = url.trim();
+    let url = text::trim(url);
     if url.is_empty() {
         return None;
     }

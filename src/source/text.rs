@@ -167,6 +167,17 @@ pub fn push_escaped(out: &mut String, s: &str) {
     out.push_str(&s[last..]);
 }
 
+/// `s.trim()`, answered from the two end bytes when neither can be whitespace (printable
+/// ASCII other than the space), as for nearly every value a feed holds: `str::trim` reads a
+/// character at each end, some fifty instructions, and every captured value is trimmed.
+pub fn trim(s: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    match plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
+        true => s,
+        false => s.trim(),
+    }
+}
+
 /// Collapses runs of whitespace into one space and trims the ends.
 pub fn collapse_whitespace(s: &str) -> String {
     // Most strings are already collapsed: no ASCII whitespace but single inner spaces, and no
@@ -557,6 +568,22 @@ mod tests {
                         let words: Vec<&str> = s.split_whitespace().collect();
                         assert_eq!(collapse_whitespace(&s), words.join(" "), "{s:?}");
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        let ends = [
+            "", " ", "\t", "\n", "\u{85}", "\u{a0}", "\u{3000}", "\u{1c}", "a", "~", "\u{7f}", "é",
+            "日",
+        ];
+        for a in ends {
+            for b in ends {
+                for middle in ["", "x", " x ", "\u{a0}"] {
+                    let s = format!("{a}{middle}{b}");
+                    assert_eq!(trim(&s), s.trim(), "{s:?}");
                 }
             }
         }

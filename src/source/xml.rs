@@ -156,8 +156,8 @@ impl Element<'_> {
 
 fn trimmed(value: Cow<'_, str>) -> Cow<'_, str> {
     match value {
-        Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-        Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
+        Cow::Borrowed(v) => Cow::Borrowed(text::trim(v)),
+        Cow::Owned(v) => Cow::Owned(text::trim(&v).to_owned()),
     }
 }
 
