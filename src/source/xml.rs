@@ -658,7 +658,8 @@ impl<'a> XmlReader<'a> {
         // Declarations and xml:base are rare; skip the attribute walk when there are none.
         // Not `memmem`: making its searcher cost more than the search of a tag's attributes.
         let raw = start.attributes_raw().as_bytes();
-        if memchr::memchr_iter(b'x', raw).any(|at| raw[at..].starts_with(b"xml")) {
+        if !raw.is_empty() && memchr::memchr_iter(b'x', raw).any(|at| raw[at..].starts_with(b"xml"))
+        {
             let el = Element {
                 ns: Ns::None,
                 empty: false,
