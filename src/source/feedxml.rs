@@ -449,6 +449,18 @@ impl Walker<'_> {
 /// through url. It runs on every link a feed has, several times: one pass over the bytes.
 pub fn plain_web_url(url: &str) -> bool {
     let b = url.as_bytes();
+    // A feed's links nearly all share one host: the scheme, host and port last found plain
+    // on this thread are not read again (the path after them always is).
+    let known = KNOWN_HOST.with_borrow(|known| {
+        b.strip_prefix(known.as_slice())
+            .filter(|path| {
+                !known.is_empty() && matches!(path.first(), None | Some(b'/' | b'?' | b'#'))
+            })
+            .map(|path| b.len() - path.len())
+    });
+    if let Some(at) = known {
+        return plain_path(&b[at..]);
+    }
     let Some(rest) = b
         .strip_prefix(b"https://")
         .or_else(|| b.strip_prefix(b"http://"))
@@ -504,7 +516,21 @@ pub fn plain_web_url(url: &str) -> bool {
         }
         path = &after[digits..];
     }
-    matches!(path.first(), None | Some(b'/' | b'?' | b'#')) && plain_path(path)
+    if !matches!(path.first(), None | Some(b'/' | b'?' | b'#')) {
+        return false;
+    }
+    let host = &b[..b.len() - path.len()];
+    KNOWN_HOST.with_borrow_mut(|known| {
+        known.clear();
+        known.extend_from_slice(host);
+    });
+    plain_path(path)
+}
+
+thread_local! {
+    /// The scheme, host and port of the last URL [`plain_web_url`] read them for and found
+    /// plain, on this thread.
+    static KNOWN_HOST: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// What a byte of a host is to [`plain_web_url`]: a digit, another byte a label may hold
@@ -869,7 +895,7 @@ mod tests {
 
     #[test]
     fn a_plain_web_url_is_one_url_accepts() {
-        for (url, plain) in [
+        let cases = [
             ("https://example.org/a/b?c=d#e", true),
             ("http://EXAMPLE.org:8080", true),
             ("http://a.example.:/x", true),
@@ -899,8 +925,20 @@ mod tests {
             ("http://a.example/0123456789abcdef0123456789", true),
             ("http://a.example/0123456789abcde|x", false),
             ("http://a.example/0123456789abcdef0<", false),
-        ] {
-            assert_eq!(plain_web_url(url), plain, "{url}");
+            ("http://a.b/", true),
+            ("http://a.b.1/", false),
+            ("http://a.b:1/", true),
+            ("http://a.b:1x/", false),
+            ("http://a.b", true),
+            ("http://a.bc/", true),
+        ];
+        // Each after each, so that every host found plain is the one known when the next
+        // is read.
+        for (before, _) in cases {
+            for (url, plain) in cases {
+                plain_web_url(before);
+                assert_eq!(plain_web_url(url), plain, "{url} after {before}");
+            }
         }
         // Whatever the check passes, url must take as an http(s) URL, or the shortcut
         // would keep links url refuses.
