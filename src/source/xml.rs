@@ -500,7 +500,10 @@ impl<'a> XmlReader<'a> {
                 let name_len = b[2..].iter().position(|c| space(c) || *c == b'>')?;
                 let after = 2 + name_len;
                 let close = after + b[after..].iter().position(|c| !space(c))?;
-                if name_len == 0 || b[close] != b'>' {
+                // A quote, even in a name, opens a value to quick-xml, which then looks for
+                // the `>` after it closes: such a tag is left to quick-xml.
+                let quoted = b[2..after].iter().any(|&c| c == b'"' || c == b'\'');
+                if name_len == 0 || b[close] != b'>' || quoted {
                     return None;
                 }
                 (Event::End(BytesEnd::new(&text[2..after])), close + 1)
@@ -595,7 +598,9 @@ impl<'a> XmlReader<'a> {
                 // end node is then due, without quick-xml reading the tag again.
                 let after = &tail[2 + name.len()..];
                 let space = after.len() - after.trim_start_matches([' ', '\t', '\r', '\n']).len();
-                let taken = match after[space..].starts_with('>') {
+                // Not when the name holds a quote, which quick-xml reads as opening a value.
+                let quoted = name.contains(['"', '\'']);
+                let taken = match after[space..].starts_with('>') && !quoted {
                     true => {
                         self.ends_due = 1;
                         lt + 2 + name.len() + space + 1
@@ -949,6 +954,8 @@ mod tests {
                 "<a><t>&quot;q&quot; &lt &ltx; &gt;&amp;amp; &amp&#60;</t></a>",
                 1,
             ),
+            (r#"<a><t" x=">v</t"></a>"#, 1),
+            ("<a><t'>v</t'><u>w</u>'></a>", 1),
         ] {
             let (fast, taken) = read(src, true);
             assert_eq!(fast, read(src, false).0, "{src:?}");
@@ -1054,6 +1061,9 @@ mod tests {
             "<a>\n  <b>x</b>\n  <c",
             "<a><b>x</c></b></a>",
             "<a><b>x</b></a></a><junk/>",
+            r#"<a></a">"#,
+            "<r></r\"><x/>",
+            "<a></a'><b/>'>",
         ] {
             documents.push(snippet.to_owned());
         }
