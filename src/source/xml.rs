@@ -497,13 +497,15 @@ impl<'a> XmlReader<'a> {
         let space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
         let (event, len) = match *b.get(1)? {
             b'/' => {
-                let name_len = b[2..].iter().position(|c| space(c) || *c == b'>')?;
+                // A quote, even in a name, opens a value to quick-xml, which then looks for
+                // the `>` after it closes: the name stops there too, and such a tag, not
+                // closed by the `>` that follows its name, is left to quick-xml.
+                let name_len = b[2..]
+                    .iter()
+                    .position(|&c| space(&c) || matches!(c, b'>' | b'"' | b'\''))?;
                 let after = 2 + name_len;
                 let close = after + b[after..].iter().position(|c| !space(c))?;
-                // A quote, even in a name, opens a value to quick-xml, which then looks for
-                // the `>` after it closes: such a tag is left to quick-xml.
-                let quoted = b[2..after].iter().any(|&c| c == b'"' || c == b'\'');
-                if name_len == 0 || b[close] != b'>' || quoted {
+                if name_len == 0 || b[close] != b'>' {
                     return None;
                 }
                 (Event::End(BytesEnd::new(&text[2..after])), close + 1)
@@ -586,9 +588,12 @@ impl<'a> XmlReader<'a> {
                 i = lt + 9 + end + 3;
                 continue;
             }
+            // The name stops at a quote too, which quick-xml reads as opening a value: a tag
+            // with one is then not taken here (a name `t"` does not match; an end tag
+            // `</t"…>` of `t` is not closed by a `>` after its name).
             let name = tail.strip_prefix("</").map(|t| {
                 &t[..t
-                    .find(|c: char| c == '>' || c.is_whitespace())
+                    .find(|c: char| matches!(c, '>' | '"' | '\'') || c.is_whitespace())
                     .unwrap_or(t.len())]
             });
             if let Some(name) = name
@@ -598,9 +603,7 @@ impl<'a> XmlReader<'a> {
                 // end node is then due, without quick-xml reading the tag again.
                 let after = &tail[2 + name.len()..];
                 let space = after.len() - after.trim_start_matches([' ', '\t', '\r', '\n']).len();
-                // Not when the name holds a quote, which quick-xml reads as opening a value.
-                let quoted = name.contains(['"', '\'']);
-                let taken = match after[space..].starts_with('>') && !quoted {
+                let taken = match after[space..].starts_with('>') {
                     true => {
                         self.ends_due = 1;
                         lt + 2 + name.len() + space + 1
@@ -954,7 +957,7 @@ mod tests {
                 "<a><t>&quot;q&quot; &lt &ltx; &gt;&amp;amp; &amp&#60;</t></a>",
                 1,
             ),
-            (r#"<a><t" x=">v</t"></a>"#, 1),
+            (r#"<a><t" x=">v</t"></a>"#, 0),
             ("<a><t'>v</t'><u>w</u>'></a>", 1),
         ] {
             let (fast, taken) = read(src, true);
