@@ -369,8 +369,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// Caps on fetches in flight: `concurrency` in all (a feed keeps its place until it is
 /// read, which bounds the bodies held), `per_host` to any one host (a feed gives its place
 /// back once its bytes are in); on feeds being read: [`reading_turns`]; and on polls between
-/// the start of their fetch and their recording in the store: [`UNRECORDED_PER_SLOT`] times
-/// `concurrency`, so that what waits for the store stays bounded however far it falls behind.
+/// the start of their fetch and their recording in the store: twice `concurrency`, so
+/// that what waits for the store stays bounded however far it falls behind.
 pub struct Limits {
     global: Arc<Semaphore>,
     per_host: usize,
@@ -405,13 +405,6 @@ pub fn reading_turns() -> usize {
     (2 * std::thread::available_parallelism().map_or(2, |n| n.get())).min(32)
 }
 
-/// Polls between their fetch and their recording, per fetch slot. The store's writer stops
-/// at each commit (the sync of a first poll's 100 MB takes 40–60 ms), and the polls that
-/// finish meanwhile wait for it: at twice `concurrency`, a 5000-feed first poll's readers
-/// ran out of room within 20 ms and the cores idled for the rest of each commit. At eight
-/// times, what waits is still bounded (about 20 MB of items at 32 slots).
-const UNRECORDED_PER_SLOT: usize = 8;
-
 impl Limits {
     pub fn new(concurrency: usize, per_host: usize) -> Limits {
         Limits {
@@ -419,7 +412,7 @@ impl Limits {
             per_host: per_host.max(1),
             hosts: Mutex::new(HashMap::new()),
             reading: Arc::new(Semaphore::new(reading_turns())),
-            unrecorded: Arc::new(Semaphore::new(UNRECORDED_PER_SLOT * concurrency.max(1))),
+            unrecorded: Arc::new(Semaphore::new(2 * concurrency.max(1))),
         }
     }
 
@@ -516,10 +509,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn polls_not_yet_recorded_are_capped() {
+    async fn polls_not_yet_recorded_are_capped_at_twice_the_concurrency() {
         let limits = Limits::new(2, 1);
         let mut held = Vec::new();
-        for _ in 0..2 * UNRECORDED_PER_SLOT {
+        for _ in 0..4 {
             held.push(limits.unrecorded().await);
         }
         let wait = Duration::from_millis(50);
@@ -527,7 +520,7 @@ mod tests {
             tokio::time::timeout(wait, limits.unrecorded())
                 .await
                 .is_err(),
-            "one poll more waits"
+            "a fifth poll waits"
         );
         held.pop();
         assert!(
