@@ -257,8 +257,8 @@ pub struct XmlReader<'a> {
     entities: Vec<(String, String)>,
     /// Bytes still allowed to come out of DTD entities, against "billion laughs" blow-ups.
     entity_budget: usize,
-    /// Bytes consumed by [`XmlReader::leaf_text`] behind quick-xml's back, which its
-    /// positions do not count.
+    /// Bytes taken behind quick-xml's back ([`XmlReader::take`]), which its positions do
+    /// not count.
     skipped: u64,
     pub error: Option<XmlError>,
     /// The input ended (or broke) with elements still open; the ends now coming close them.
@@ -457,10 +457,14 @@ impl<'a> XmlReader<'a> {
             .iter()
             .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
             .count();
-        if n > 0 {
-            *self.reader.get_mut() = &rest[n..];
-            self.skipped += n as u64;
-        }
+        self.take(n);
+    }
+
+    /// Moves past the next `n` bytes behind quick-xml's back, counting them for the error
+    /// positions it gives, which do not.
+    fn take(&mut self, n: usize) {
+        *self.reader.get_mut() = &self.reader.get_ref()[n..];
+        self.skipped += n as u64;
     }
 
     /// The end tag of `name`: the open element it names and every element opened since
@@ -486,7 +490,7 @@ impl<'a> XmlReader<'a> {
     /// tag, checking it again as UTF-8, keeping the open names). Called only while quick-xml
     /// is between markup and text (its last event was markup), the state it is in after
     /// any tag, so that reading one behind its back leaves it as it was; the bytes are
-    /// counted for error positions as in [`XmlReader::leaf_text`].
+    /// counted for error positions ([`XmlReader::take`]).
     fn tag_ahead(&mut self) -> Option<Event<'a>> {
         let pos = self.src.len() - self.reader.get_ref().len();
         let text: &'a str = self.src.get(pos..)?;
@@ -538,8 +542,7 @@ impl<'a> XmlReader<'a> {
             }
             _ => return None,
         };
-        *self.reader.get_mut() = &self.reader.get_ref()[len..];
-        self.skipped += len as u64;
+        self.take(len);
         Some(event)
     }
 
@@ -610,8 +613,7 @@ impl<'a> XmlReader<'a> {
                     }
                     false => lt,
                 };
-                *self.reader.get_mut() = &self.reader.get_ref()[taken..];
-                self.skipped += taken as u64;
+                self.take(taken);
                 return true;
             }
             break;
