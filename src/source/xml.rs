@@ -176,9 +176,8 @@ impl<'a> Iterator for RawAttrs<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let b = self.s.as_bytes();
-        let space = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
         let skip_space = |mut i: usize| {
-            while i < b.len() && space(b[i]) {
+            while i < b.len() && xml_space(b[i]) {
                 i += 1;
             }
             i
@@ -189,7 +188,7 @@ impl<'a> Iterator for RawAttrs<'a> {
             return None;
         }
         let mut end = start + 1;
-        while end < b.len() && b[end] != b'=' && !space(b[end]) {
+        while end < b.len() && b[end] != b'=' && !xml_space(b[end]) {
             end += 1;
         }
         let key = &self.s[start..end];
@@ -210,7 +209,7 @@ impl<'a> Iterator for RawAttrs<'a> {
         }
         let len = b[value..]
             .iter()
-            .position(|&c| space(c))
+            .position(|&c| xml_space(c))
             .unwrap_or(b.len() - value);
         self.at = value + len;
         Some((key, &self.s[value..value + len]))
@@ -453,10 +452,7 @@ impl<'a> XmlReader<'a> {
             return;
         }
         let rest = self.reader.get_ref();
-        let n = rest
-            .iter()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-            .count();
+        let n = rest.iter().take_while(|&&b| xml_space(b)).count();
         self.take(n);
     }
 
@@ -498,7 +494,6 @@ impl<'a> XmlReader<'a> {
         if b.first() != Some(&b'<') {
             return None;
         }
-        let space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
         let (event, len) = match *b.get(1)? {
             b'/' => {
                 // A quote, even in a name, opens a value to quick-xml, which then looks for
@@ -506,9 +501,9 @@ impl<'a> XmlReader<'a> {
                 // closed by the `>` that follows its name, is left to quick-xml.
                 let name_len = b[2..]
                     .iter()
-                    .position(|&c| space(&c) || matches!(c, b'>' | b'"' | b'\''))?;
+                    .position(|&c| xml_space(c) || matches!(c, b'>' | b'"' | b'\''))?;
                 let after = 2 + name_len;
-                let close = after + b[after..].iter().position(|c| !space(c))?;
+                let close = after + b[after..].iter().position(|&c| !xml_space(c))?;
                 if name_len == 0 || b[close] != b'>' {
                     return None;
                 }
@@ -530,10 +525,7 @@ impl<'a> XmlReader<'a> {
                     Some(content) => (content, true),
                     None => (content, false),
                 };
-                let name_len = content
-                    .bytes()
-                    .position(|c| space(&c))
-                    .unwrap_or(content.len());
+                let name_len = content.bytes().position(xml_space).unwrap_or(content.len());
                 let start = BytesStart::from_content(content, name_len);
                 match empty {
                     true => (Event::Empty(start), close + 1),
@@ -742,6 +734,11 @@ fn push_eol_normalised(out: &mut String, mut s: &str) {
         s = s.strip_prefix('\n').unwrap_or(s);
     }
     out.push_str(s);
+}
+
+/// XML's whitespace: space, tab, CR and LF.
+fn xml_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// Whether a start tag's name can begin an element (quick-xml ends names at whitespace).
