@@ -283,7 +283,8 @@ const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// 5000-feed benchmark's first poll, each commit had stopped the writer for 80–95 ms, most
 /// of it that sync, while the polls waiting to be recorded filled up and the cores ran dry;
 /// with the thread a commit took 23–24 ms, and the run 1.77 s instead of 1.90 (6 runs each,
-/// interleaved). It changes when pages reach the disk, never what a commit promises.
+/// interleaved). It changes when pages reach the disk, never what a commit promises. It
+/// syncs through a descriptor of its own that is never closed ([`kept_open`]).
 struct Flusher {
     /// Dropped to stop the thread.
     stop: Option<mpsc::Sender<()>>,
@@ -291,21 +292,40 @@ struct Flusher {
     /// Syncs done, for tests; the thread holds the other reference until it ends.
     #[cfg_attr(not(test), allow(dead_code))]
     syncs: Arc<AtomicUsize>,
+    /// What the thread syncs ([`kept_open`]), for tests.
+    #[cfg_attr(not(test), allow(dead_code))]
+    file: Arc<std::fs::File>,
+}
+
+/// A descriptor of the database file at `path` for [`Flusher`], opened once and then kept
+/// open until the process exits: closing any descriptor of a file drops every POSIX lock
+/// the process holds on it, SQLite's included (sqlite.org/howtocorrupt.html, 2.2), and
+/// another connection of this process may still have the store open.
+fn kept_open(path: &Path) -> anyhow::Result<Arc<std::fs::File>> {
+    static KEPT: Mutex<Vec<(PathBuf, Arc<std::fs::File>)>> = Mutex::new(Vec::new());
+    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, file)) = kept.iter().find(|(p, _)| p == path) {
+        return Ok(file.clone());
+    }
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open store {}", path.display()))?;
+    let file = Arc::new(file);
+    kept.push((path.to_owned(), file.clone()));
+    Ok(file)
 }
 
 impl Flusher {
     fn start(path: &Path, every: Duration) -> anyhow::Result<Flusher> {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("cannot open store {}", path.display()))?;
+        let file = kept_open(path)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let syncs = Arc::new(AtomicUsize::new(0));
-        let done = syncs.clone();
+        let (done, synced) = (syncs.clone(), file.clone());
         let thread = thread::Builder::new()
             .name("flusher".into())
             .spawn(move || {
                 let mut failed = false;
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                    match file.sync_data() {
+                    match synced.sync_data() {
                         Ok(()) => {
                             done.fetch_add(1, Ordering::Relaxed);
                         }
@@ -322,6 +342,7 @@ impl Flusher {
             stop: Some(stop),
             thread: Some(thread),
             syncs,
+            file,
         })
     }
 }
@@ -2578,7 +2599,10 @@ mod tests {
         let mut store = Store::open(dir.path()).unwrap();
         store.write_in_bulk().unwrap();
         assert_eq!(store.journal, Journal::Alone);
-        let syncs = store.flusher.as_ref().expect("a flusher").syncs.clone();
+        let flusher = store.flusher.as_ref().expect("a flusher");
+        let (syncs, file) = (flusher.syncs.clone(), flusher.file.clone());
+        // Never closed (see `kept_open`): the next flusher of this store syncs it too.
+        assert!(Arc::ptr_eq(&file, &kept_open(&store.path).unwrap()));
         store.begin_batch().unwrap();
         record_big(&mut store, 0);
         let waited = std::time::Instant::now();
@@ -2592,6 +2616,11 @@ mod tests {
             Arc::strong_count(&syncs),
             1,
             "the thread outlived the store"
+        );
+        assert_eq!(
+            Arc::strong_count(&file),
+            2,
+            "kept open, and by nothing else"
         );
         assert_eq!(item_count(&Store::open(dir.path()).unwrap()), 20);
     }
