@@ -277,14 +277,16 @@ fn copy_when_woken(
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
 /// A thread that syncs the database file every so often while a bulk writer writes it
-/// through a rollback journal ([`Store::write_in_bulk`]), as RocksDB's `bytes_per_sync`
-/// does: the pages SQLite spills while a transaction grows reach the disk while the writer
-/// goes on, and the commit's own sync waits only for what came after the last one. In the
-/// 5000-feed benchmark's first poll, each commit had stopped the writer for 80–95 ms, most
-/// of it that sync, while the polls waiting to be recorded filled up and the cores ran dry;
-/// with the thread a commit took 23–24 ms, and the run 1.77 s instead of 1.90 (6 runs each,
-/// interleaved). It changes when pages reach the disk, never what a commit promises. It
-/// syncs through a descriptor of its own that is never closed ([`kept_open`]).
+/// through a rollback journal ([`Store::write_in_bulk`]), so that the pages SQLite spills
+/// while a transaction grows reach the disk while the writer goes on, and the commit's own
+/// sync waits only for what came after the last one (RocksDB's `bytes_per_sync` does much
+/// the same, by bytes written). In the 5000-feed benchmark's first poll, each commit had
+/// stopped the writer for 80–95 ms, most of it that sync, while the polls waiting to be
+/// recorded filled up and the cores ran dry; with the thread a commit took 23–24 ms, and
+/// the run 1.73 s instead of 1.86 (8 runs each, interleaved). It changes when pages reach
+/// the disk, not what a commit promises: a sync that fails makes every later commit fail
+/// ([`Flusher::check`]). It syncs through a descriptor that is never closed
+/// ([`kept_open`]).
 struct Flusher {
     /// Dropped to stop the thread.
     stop: Option<mpsc::Sender<()>>,
@@ -295,16 +297,25 @@ struct Flusher {
     /// What the thread syncs ([`kept_open`]), for tests.
     #[cfg_attr(not(test), allow(dead_code))]
     file: Arc<std::fs::File>,
+    /// Why a sync failed, once one has; the thread stops then.
+    failed: Arc<Mutex<Option<String>>>,
 }
 
 /// A descriptor of the database file at `path` for [`Flusher`], opened once and then kept
 /// open until the process exits: closing any descriptor of a file drops every POSIX lock
-/// the process holds on it, SQLite's included (sqlite.org/howtocorrupt.html, 2.2), and
-/// another connection of this process may still have the store open.
+/// the process holds on it, SQLite's included (sqlite.org/howtocorrupt.html, 2.2), and a
+/// connection of this process (the writer's own, in the first place) may hold some. The
+/// list only grows: by one descriptor per store a process writes in bulk, and by one more
+/// when a file it kept is replaced by another at the same path.
 fn kept_open(path: &Path) -> anyhow::Result<Arc<std::fs::File>> {
     static KEPT: Mutex<Vec<(PathBuf, Arc<std::fs::File>)>> = Mutex::new(Vec::new());
     let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, file)) = kept.iter().find(|(p, _)| p == path) {
+    let named =
+        std::fs::metadata(path).with_context(|| format!("cannot read store {}", path.display()))?;
+    let known = kept
+        .iter()
+        .find(|(p, file)| p == path && file.metadata().is_ok_and(|m| same_file(&m, &named)));
+    if let Some((_, file)) = known {
         return Ok(file.clone());
     }
     let file = std::fs::File::open(path)
@@ -314,27 +325,38 @@ fn kept_open(path: &Path) -> anyhow::Result<Arc<std::fs::File>> {
     Ok(file)
 }
 
+/// Whether `a` and `b` describe one file: the same device and inode.
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+/// Without inodes to tell, a file kept for a path is taken to be the one there.
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
+}
+
 impl Flusher {
     fn start(path: &Path, every: Duration) -> anyhow::Result<Flusher> {
         let file = kept_open(path)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let syncs = Arc::new(AtomicUsize::new(0));
-        let (done, synced) = (syncs.clone(), file.clone());
+        let failed = Arc::new(Mutex::new(None));
+        let (done, synced, failing) = (syncs.clone(), file.clone(), failed.clone());
         let thread = thread::Builder::new()
             .name("flusher".into())
             .spawn(move || {
-                let mut failed = false;
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                    match synced.sync_data() {
-                        Ok(()) => {
-                            done.fetch_add(1, Ordering::Relaxed);
-                        }
-                        // The commit syncs (and reports) for itself.
-                        Err(e) if !std::mem::replace(&mut failed, true) => {
-                            warn!(error = %e, "Cannot sync the store ahead of its commit.");
-                        }
-                        Err(_) => {}
+                    if let Err(e) = synced.sync_data() {
+                        // A kernel may report a lost write only to the first sync that
+                        // asks, this one: the commit's own sync could then succeed.
+                        *failing.lock().unwrap_or_else(PoisonError::into_inner) =
+                            Some(e.to_string());
+                        break;
                     }
+                    done.fetch_add(1, Ordering::Relaxed);
                 }
             })
             .context("cannot start the store's flusher thread")?;
@@ -343,7 +365,16 @@ impl Flusher {
             thread: Some(thread),
             syncs,
             file,
+            failed,
         })
+    }
+
+    /// An error once a sync has failed: pages written before it may not be on the disk.
+    fn check(&self) -> anyhow::Result<()> {
+        match &*self.failed.lock().unwrap_or_else(PoisonError::into_inner) {
+            Some(e) => anyhow::bail!("cannot sync the store to its disk: {e}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -974,7 +1005,18 @@ impl Store {
     /// Commits the batch [`Store::begin_batch`] opened ([`commit`]); rolls it back when
     /// that fails.
     pub fn commit_batch(&mut self) -> anyhow::Result<()> {
+        self.synced_so_far()?;
         Ok(commit(&self.conn)?)
+    }
+
+    /// Rolls back the open transaction and fails when the [`Flusher`] could not sync what
+    /// it holds.
+    fn synced_so_far(&self) -> anyhow::Result<()> {
+        let checked = self.flusher.as_ref().map_or(Ok(()), Flusher::check);
+        if checked.is_err() {
+            roll_back(&self.conn);
+        }
+        checked
     }
 
     /// Sets the store up for a batch job that writes much at once (`once`), until it is
@@ -1013,7 +1055,12 @@ impl Store {
             self.journal = Journal::Alone;
             self.conn
                 .pragma_update(None, "synchronous", synchronous(self.journal))?;
-            self.flusher = Some(Flusher::start(&self.path, FLUSH_EVERY)?);
+            // Commits sync for themselves: without the thread they only take longer.
+            self.flusher = Flusher::start(&self.path, FLUSH_EVERY)
+                .inspect_err(
+                    |e| warn!(error = %format!("{e:#}"), "The store syncs only at commits."),
+                )
+                .ok();
             return Ok(());
         }
         self.checkpoint_aside()
@@ -1136,13 +1183,14 @@ impl Store {
     }
 
     /// Commits a transaction of [`Store::own_transaction`] ([`commit`]).
-    fn commit_own(&self, tx: Option<Transaction<'_>>) -> rusqlite::Result<()> {
+    fn commit_own(&self, tx: Option<Transaction<'_>>) -> anyhow::Result<()> {
         let Some(mut tx) = tx else {
             return Ok(());
         };
         tx.set_drop_behavior(DropBehavior::Ignore);
         drop(tx);
-        commit(&self.conn)
+        self.synced_so_far()?;
+        Ok(commit(&self.conn)?)
     }
 
     /// The stored item `id` of `source`.
@@ -2603,6 +2651,11 @@ mod tests {
         let (syncs, file) = (flusher.syncs.clone(), flusher.file.clone());
         // Never closed (see `kept_open`): the next flusher of this store syncs it too.
         assert!(Arc::ptr_eq(&file, &kept_open(&store.path).unwrap()));
+        let named = std::fs::metadata(&store.path).unwrap();
+        assert!(
+            same_file(&file.metadata().unwrap(), &named),
+            "not the store's file"
+        );
         store.begin_batch().unwrap();
         record_big(&mut store, 0);
         let waited = std::time::Instant::now();
@@ -2623,6 +2676,36 @@ mod tests {
             "kept open, and by nothing else"
         );
         assert_eq!(item_count(&Store::open(dir.path()).unwrap()), 20);
+        // A file put where the kept one was is another, and gets a descriptor of its own.
+        std::fs::remove_file(dir.path().join(FILE_NAME)).unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.write_in_bulk().unwrap();
+        let flusher = store.flusher.as_ref().expect("a flusher");
+        assert!(!Arc::ptr_eq(&file, &flusher.file));
+    }
+
+    #[test]
+    fn after_a_failed_sync_a_commit_fails_and_undoes_its_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.write_in_bulk().unwrap();
+        commit_big(&mut store, 0);
+        store.begin_batch().unwrap();
+        record_big(&mut store, 1);
+        let flusher = store.flusher.as_ref().expect("a flusher");
+        *flusher.failed.lock().unwrap() = Some("Input/output error".into());
+        let err = store.commit_batch().unwrap_err();
+        assert!(format!("{err:#}").contains("Input/output error"), "{err:#}");
+        assert!(!store.in_batch());
+        assert_eq!(item_count(&store), 20);
+        // A poll recorded in a transaction of its own fails too.
+        let items = [item("late", Some(1), 1)];
+        assert!(
+            store
+                .record_poll("s", &poll(1, Some(&items), None))
+                .is_err()
+        );
+        assert_eq!(item_count(&store), 20);
     }
 
     /// [`Store::write_in_bulk`] on `store` keeps the log, copied aside, through `batches`.
@@ -2695,6 +2778,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut bulk = Store::open(dir.path()).unwrap();
         bulk.write_in_bulk().unwrap();
+        assert!(bulk.flusher.is_some());
         commit_big(&mut bulk, 0);
         let other = Store::open(dir.path()).unwrap();
         assert_eq!(other.journal, Journal::Wal);
