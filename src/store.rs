@@ -2588,6 +2588,17 @@ mod tests {
             .unwrap();
     }
 
+    /// A bulk writer on a new store in `dir` that has committed one batch and holds the
+    /// next open.
+    fn mid_batch(dir: &Path) -> Store {
+        let mut store = Store::open(dir).unwrap();
+        store.write_in_bulk().unwrap();
+        commit_big(&mut store, 0);
+        store.begin_batch().unwrap();
+        record_big(&mut store, 1);
+        store
+    }
+
     /// Records poll `n` in a transaction of its own, as `once` commits polls.
     fn commit_big(store: &mut Store, n: u32) {
         store.begin_batch().unwrap();
@@ -2687,11 +2698,7 @@ mod tests {
     #[test]
     fn after_a_failed_sync_a_commit_fails_and_undoes_its_transaction() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
-        store.write_in_bulk().unwrap();
-        commit_big(&mut store, 0);
-        store.begin_batch().unwrap();
-        record_big(&mut store, 1);
+        let mut store = mid_batch(dir.path());
         let flusher = store.flusher.as_ref().expect("a flusher");
         *flusher.failed.lock().unwrap() = Some("Input/output error".into());
         let err = store.commit_batch().unwrap_err();
@@ -2741,11 +2748,7 @@ mod tests {
     #[test]
     fn a_store_opened_meanwhile_follows_the_rollback_journal_then_the_log() {
         let dir = tempfile::tempdir().unwrap();
-        let mut alone = Store::open(dir.path()).unwrap();
-        alone.write_in_bulk().unwrap();
-        commit_big(&mut alone, 0);
-        alone.begin_batch().unwrap();
-        record_big(&mut alone, 1);
+        let mut alone = mid_batch(dir.path());
         // Opened mid-transaction: no wait for the busy timeout, and the last commit read.
         let started = std::time::Instant::now();
         let mut other = Store::open(dir.path()).unwrap();
@@ -2796,12 +2799,7 @@ mod tests {
     #[test]
     fn dropped_mid_batch_the_bulk_writer_undoes_it_and_leaves_the_log() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
-        store.write_in_bulk().unwrap();
-        commit_big(&mut store, 0);
-        store.begin_batch().unwrap();
-        record_big(&mut store, 1);
-        drop(store);
+        drop(mid_batch(dir.path()));
         assert!(file_says_wal(dir.path()));
         assert_eq!(item_count(&Store::open(dir.path()).unwrap()), 20);
     }
