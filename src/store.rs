@@ -299,6 +299,9 @@ struct Flusher {
     file: Arc<std::fs::File>,
     /// Why a sync failed, once one has; the thread stops then.
     failed: Arc<Mutex<Option<String>>>,
+    /// Held by the thread while it syncs, and by a commit from its check of `failed` to
+    /// its end ([`Store::synced_so_far`]).
+    syncing: Arc<Mutex<()>>,
 }
 
 /// A descriptor of the database file at `path` for [`Flusher`], opened once and then kept
@@ -344,11 +347,14 @@ impl Flusher {
         let (stop, stopped) = mpsc::channel::<()>();
         let syncs = Arc::new(AtomicUsize::new(0));
         let failed = Arc::new(Mutex::new(None));
+        let syncing = Arc::new(Mutex::new(()));
         let (done, synced, failing) = (syncs.clone(), file.clone(), failed.clone());
+        let held = syncing.clone();
         let thread = thread::Builder::new()
             .name("flusher".into())
             .spawn(move || {
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    let _syncing = held.lock().unwrap_or_else(PoisonError::into_inner);
                     if let Err(e) = synced.sync_data() {
                         // A kernel may report a lost write only to the first sync that
                         // asks, this one: the commit's own sync could then succeed.
@@ -366,6 +372,7 @@ impl Flusher {
             syncs,
             file,
             failed,
+            syncing,
         })
     }
 
@@ -1005,18 +1012,28 @@ impl Store {
     /// Commits the batch [`Store::begin_batch`] opened ([`commit`]); rolls it back when
     /// that fails.
     pub fn commit_batch(&mut self) -> anyhow::Result<()> {
-        self.synced_so_far()?;
+        let _no_sync = self.synced_so_far()?;
         Ok(commit(&self.conn)?)
     }
 
-    /// Rolls back the open transaction and fails when the [`Flusher`] could not sync what
-    /// it holds.
-    fn synced_so_far(&self) -> anyhow::Result<()> {
-        let checked = self.flusher.as_ref().map_or(Ok(()), Flusher::check);
-        if checked.is_err() {
+    /// Before a commit: rolls back the open transaction and fails when the [`Flusher`]
+    /// could not sync what it holds; else keeps the flusher from syncing until the guard
+    /// returned is dropped, after the commit, since a sync beside the commit's own could
+    /// take a lost write's report from it.
+    fn synced_so_far(&self) -> anyhow::Result<Option<std::sync::MutexGuard<'_, ()>>> {
+        let Some(flusher) = &self.flusher else {
+            return Ok(None);
+        };
+        let held = flusher
+            .syncing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = flusher.check() {
+            drop(held);
             roll_back(&self.conn);
+            return Err(e);
         }
-        checked
+        Ok(Some(held))
     }
 
     /// Sets the store up for a batch job that writes much at once (`once`), until it is
@@ -1189,7 +1206,7 @@ impl Store {
         };
         tx.set_drop_behavior(DropBehavior::Ignore);
         drop(tx);
-        self.synced_so_far()?;
+        let _no_sync = self.synced_so_far()?;
         Ok(commit(&self.conn)?)
     }
 
@@ -2674,6 +2691,16 @@ mod tests {
             assert!(waited.elapsed() < Duration::from_secs(30), "no sync");
             std::thread::sleep(FLUSH_EVERY / 4);
         }
+        // A commit holds the thread off from its check to its end.
+        let held = store.synced_so_far().unwrap();
+        let before = syncs.load(Ordering::Relaxed);
+        std::thread::sleep(FLUSH_EVERY * 3);
+        assert_eq!(
+            syncs.load(Ordering::Relaxed),
+            before,
+            "synced beside a commit"
+        );
+        drop(held);
         store.commit_batch().unwrap();
         drop(store);
         assert_eq!(
