@@ -1286,7 +1286,9 @@ impl Store {
     /// the server asked of the scheduler. Items and validators stay as they were.
     pub fn record_failure(&mut self, source: &str, failure: &Failure) -> anyhow::Result<()> {
         // Failures count per URL: a source given a new URL starts its back-off afresh. A
-        // 410 is kept until a success, whatever fails in between.
+        // 410 is kept until a success, whatever fails in between. In a transaction of its
+        // own outside a batch, so that its commit is checked as every other is.
+        let tx = self.own_transaction()?;
         self.conn.execute(
             "INSERT INTO sources (name, last_fetch, last_status, last_error, failures, retry_at,
                                   gone_url, url)
@@ -1305,7 +1307,7 @@ impl Store {
                 failure.url
             ],
         )?;
-        Ok(())
+        self.commit_own(tx)
     }
 
     /// Calls `visit` with the items of `sources` dated at or after `since`, newest first
@@ -2740,6 +2742,17 @@ mod tests {
                 .is_err()
         );
         assert_eq!(item_count(&store), 20);
+        // And so does a failure recorded outside a batch.
+        let failure = Failure {
+            url: "https://example.org/f",
+            now: at(1),
+            status: Some(500),
+            error: "HTTP 500",
+            retry_at: None,
+            gone_url: None,
+        };
+        assert!(store.record_failure("f", &failure).is_err());
+        assert_eq!(store.source_state("f").unwrap().failures, 0);
     }
 
     /// [`Store::write_in_bulk`] on `store` keeps the log, copied aside, through `batches`.
