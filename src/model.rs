@@ -3,7 +3,8 @@
 //! Each field says which RSS 2.0, Atom 1.0 and JSON Feed 1.1 elements it is read from and
 //! written to. There is no RSS↔Atom conversion layer: parsers fill an [`Item`], writers read
 //! one. Values here are already clean — absolute URLs, UTC dates, sanitised HTML, no
-//! characters that XML forbids — so writers only escape.
+//! characters that XML forbids — so writers only escape. The one exception is an item on
+//! its way into the store, whose HTML may still be as the source gave it ([`Item::raw`]).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -69,9 +70,24 @@ pub struct Item {
     /// the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// Set while `summary` and `content` hold the source's HTML as it gave it, not yet
+    /// sanitised. A poll stores an item so, and the store sanitises it as it reads it back
+    /// ([`crate::source::normalise::finish`]), so that nothing else sees it raw: sanitising
+    /// every new item had been a tenth of a first poll's CPU, for items most of which no
+    /// feed ever shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Raw>,
     /// When syndic first stored the item. Kept across polls and restarts; it stands in for
     /// the date of an item that has none, so such an item never jumps to "now".
     pub first_seen: DateTime<Utc>,
+}
+
+/// What sanitising an item's raw HTML needs besides the HTML (see [`Item::raw`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Raw {
+    /// The absolute URL relative URLs in the HTML are resolved against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
 }
 
 /// An author or contributor.
@@ -167,6 +183,7 @@ impl Item {
             categories: Vec::new(),
             enclosures: Vec::new(),
             image: None,
+            raw: None,
             first_seen,
         }
     }

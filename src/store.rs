@@ -38,6 +38,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::model::Item;
 use crate::source::http::Validators;
+use crate::source::normalise::finish;
 
 /// File name of the database inside `state_dir`.
 pub const FILE_NAME: &str = "syndic.db";
@@ -770,10 +771,12 @@ impl Store {
                 let mut stored = if fresh { None } else { find(&item.id)? };
                 if stored.is_none() {
                     let data: Cow<[u8]> = match article(item)? {
-                        Some(content) => Cow::Owned(serde_json::to_vec(&Item {
-                            content: Some(content),
-                            ..item.clone()
-                        })?),
+                        Some(content) => {
+                            let mut item = item.clone();
+                            finish(&mut item);
+                            item.content = Some(content);
+                            Cow::Owned(serde_json::to_vec(&item)?)
+                        }
                         None => Cow::Borrowed(json),
                     };
                     let inserted = insert.execute(params![
@@ -808,10 +811,14 @@ impl Store {
                         // wanted still; one fetched is in the item already.
                         article(item)?;
                     }
-                    // Hashed by an older build: the same item still, once its hash is this
-                    // build's.
+                    // Hashed another way (by an older build, or over the HTML sanitised
+                    // where this one is raw, or the other way round), or changed only in
+                    // what sanitising drops: the same item still, once its hash is this
+                    // one.
                     Some((row, old_hash))
-                        if old_hash.len() == SHA256_LEN && old_hash == sha256_as_before(item)? =>
+                        if same_when_sanitised(&old_hash, item, || {
+                            Ok(data.query_row([row], |r| r.get(0))?)
+                        })? =>
                     {
                         rehash.execute(params![row, now, hash])?;
                         article(item)?;
@@ -826,6 +833,7 @@ impl Store {
                             item.updated = Some(poll.now);
                         }
                         if let Some(content) = article(&item)? {
+                            finish(&mut item);
                             item.content = Some(content);
                         }
                         replace.execute(params![
@@ -1271,6 +1279,7 @@ impl Store {
             if let Some(data) = data {
                 let mut item: Item =
                     serde_json::from_str(&data).context("stored item is not valid JSON")?;
+                finish(&mut item);
                 item.content = Some(content.to_string());
                 conn.execute(
                     "UPDATE items SET data = ?3 WHERE source = ?1 AND id = ?2",
@@ -1440,12 +1449,24 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     out.field("\"categories\":", &item.categories)?;
     out.field("\"enclosures\":", &item.enclosures)?;
     out.text("\"image\":", item.image.as_deref())?;
+    if let Some(raw) = &item.raw {
+        // Not by `write`, which would put a `null` into the hash of every sanitised item.
+        out.key("\"raw\":");
+        let at = out.json.len();
+        serde_json::to_writer(&mut out.json, raw)?;
+        out.hash.update(b",");
+        out.hash.update(&out.json[at..]);
+    }
     out.hash.update(b"]");
     out.key("\"first_seen\":");
     write_date(&mut out.json, Some(&item.first_seen))?;
     out.json.push(b'}');
+    let mut hash = out.hash.digest128().to_le_bytes().to_vec();
+    if item.raw.is_some() {
+        hash.push(RAW_HASH);
+    }
     Ok(Encoded {
-        hash: out.hash.digest128().to_le_bytes().to_vec(),
+        hash,
         json: out.json,
     })
 }
@@ -1511,8 +1532,48 @@ impl ItemWriter {
     }
 }
 
-/// Bytes of an item hash stored by an older build: SHA-256. This build's are 16 bytes.
+/// Bytes of an item hash stored by an older build: SHA-256.
 const SHA256_LEN: usize = 32;
+
+/// Bytes of the hash of an item whose HTML was sanitised when it was stored: XXH3-128.
+const SANITISED_LEN: usize = 16;
+
+/// What follows the XXH3-128 of an item stored with its HTML as the source gave it
+/// ([`Item::raw`]), so that its hash tells which it is: 17 bytes.
+const RAW_HASH: u8 = b'r';
+
+/// Whether `item`, whose hash is not `old_hash`, is the stored item even so once both are
+/// sanitised: `old_hash` was made another way (SHA-256 by an older build, or over sanitised
+/// HTML where `item` has raw HTML), or the two differ only in what sanitising drops (a
+/// script's random number). `old_data` is the stored item's JSON, read only for a hash of
+/// raw HTML. Most items whose hash differs have changed; this costs them a sanitising.
+fn same_when_sanitised(
+    old_hash: &[u8],
+    item: &Item,
+    old_data: impl FnOnce() -> anyhow::Result<String>,
+) -> anyhow::Result<bool> {
+    let mut new = item.clone();
+    finish(&mut new);
+    Ok(match old_hash.len() {
+        SHA256_LEN => old_hash == sha256_as_before(&new)?,
+        SANITISED_LEN => old_hash == encode(&new)?.hash,
+        _ => {
+            // The stored item is what the source listed, but for an `updated` the store
+            // may have set to the time it saw a change (see `record_listing`): a date the
+            // source gives that is not later is not a change.
+            let mut old: Item =
+                serde_json::from_str(&old_data()?).context("stored item is not valid JSON")?;
+            finish(&mut old);
+            if new
+                .updated
+                .is_none_or(|at| old.updated.is_some_and(|set| at <= set))
+            {
+                new.updated = old.updated;
+            }
+            hashed_fields(&old)? == hashed_fields(&new)?
+        }
+    })
+}
 
 /// The hash an older build stored for `item`: SHA-256 of the hashed fields as a JSON array,
 /// the bytes [`encode`] hashes. Compared only with such a stored hash, which is then
@@ -1602,11 +1663,13 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// An item read back from the store: its JSON, with the source and id the store keeps as
-/// columns put back (the JSON of an older build has them too).
+/// columns put back (the JSON of an older build has them too), and its HTML sanitised when
+/// it was stored as the source gave it.
 fn stored_item(source: String, id: String, data: &str) -> anyhow::Result<Item> {
     let mut item: Item = serde_json::from_str(data).context("stored item is not valid JSON")?;
     item.source = source;
     item.id = id;
+    finish(&mut item);
     Ok(item)
 }
 
@@ -1857,6 +1920,22 @@ mod tests {
             hex(&sha256_as_before(&full).unwrap()),
             "b796706879f55bb99751f9c5dd672ee5fbadc46f5d78df456b77b51b08fd6469"
         );
+        // An item kept raw: its base is hashed after the other fields, and a last byte says
+        // the hash is of raw HTML.
+        let raw = Item {
+            raw: Some(crate::model::Raw {
+                base: Some("https://example.org/".into()),
+            }),
+            ..full.clone()
+        };
+        let encoded = encode(&raw).unwrap();
+        assert_eq!(encoded.json, serde_json::to_vec(&raw).unwrap());
+        let mut bytes = hashed_fields(&full).unwrap();
+        bytes.pop();
+        bytes.extend_from_slice(br#",{"base":"https://example.org/"}]"#);
+        let mut xxh3 = xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes().to_vec();
+        xxh3.push(b'r');
+        assert_eq!(encoded.hash, xxh3);
         for item in [full, item("a", None, 1), Item::new("s", "b", at(2))] {
             let encoded = encode(&item).unwrap();
             assert_eq!(encoded.json, serde_json::to_vec(&item).unwrap());
@@ -2262,6 +2341,134 @@ mod tests {
             .record_poll("s", &poll(3, Some(&[item("a", Some(1), 3)]), None))
             .unwrap();
         assert_eq!(changes, Changes::default());
+    }
+
+    /// `item(id)` as a poll keeps it: `content` as the source gave it, relative to
+    /// `https://example.org/dir/`.
+    fn raw_item(id: &str, content: &str, seen: u32) -> Item {
+        Item {
+            content: Some(content.into()),
+            raw: Some(crate::model::Raw {
+                base: Some("https://example.org/dir/".into()),
+            }),
+            ..item(id, Some(1), seen)
+        }
+    }
+
+    fn hash_len(store: &Store, id: &str) -> i64 {
+        store
+            .conn
+            .query_row("SELECT length(hash) FROM items WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    }
+
+    /// An item kept raw is stored so, with a hash that says so, and read back sanitised by
+    /// every way items are read; listed again as it was, it is unchanged.
+    #[test]
+    fn raw_html_is_stored_as_given_and_read_back_sanitised() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let html = r#"<p onclick="x()">A <a href="b">b</a><script>1</script></p>"#;
+        let listing = [raw_item("a", html, 1)];
+        let changes = store
+            .record_poll("s", &poll(1, Some(&listing), None))
+            .unwrap();
+        assert_eq!(changes.new, 1);
+        let data: String = (store.conn)
+            .query_row("SELECT data FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert!(data.contains("onclick"), "{data}");
+        assert!(
+            data.contains(r#""raw":{"base":"https://example.org/dir/"}"#),
+            "{data}"
+        );
+        assert_eq!(hash_len(&store, "a"), 17);
+        let sanitised = Item {
+            content: Some(r#"<p>A <a href="https://example.org/dir/b">b</a></p>"#.into()),
+            ..item("a", Some(1), 1)
+        };
+        assert_eq!(stored(&store), std::slice::from_ref(&sanitised));
+        assert_eq!(store.item("s", "a").unwrap(), Some(sanitised));
+        let again = [raw_item("a", html, 2)];
+        let changes = store
+            .record_poll("s", &poll(2, Some(&again), None))
+            .unwrap();
+        assert_eq!(changes, Changes::default());
+    }
+
+    /// A raw listing is compared as sanitised when its hash differs: with an item stored
+    /// sanitised (by an older build, or while the source had full text), and with one whose
+    /// HTML changed only where sanitising drops it. Neither is an update, even when the store
+    /// had dated the item's last change itself.
+    #[test]
+    fn raw_html_that_sanitises_as_stored_is_no_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let sanitised = Item {
+            content: Some(r#"<p>A <a href="https://example.org/dir/b">b</a></p>"#.into()),
+            ..item("a", Some(1), 1)
+        };
+        store
+            .record_poll("s", &poll(1, Some(&[sanitised]), None))
+            .unwrap();
+        assert_eq!(hash_len(&store, "a"), 16);
+        let listed = |html: &str, day: u32| [raw_item("a", html, day)];
+        let record = |store: &mut Store, html: &str, day: u32| {
+            let listing = listed(html, day);
+            store
+                .record_poll("s", &poll(day, Some(&listing), None))
+                .unwrap()
+        };
+        let same = r#"<p>A <a href="b">b</a><script>1</script></p>"#;
+        assert_eq!(record(&mut store, same, 2), Changes::default());
+        assert_eq!(hash_len(&store, "a"), 17, "rehashed");
+        assert_eq!(record(&mut store, same, 3), Changes::default());
+        let scripted = r#"<p>A <a href="b">b</a><script>2</script></p>"#;
+        assert_eq!(record(&mut store, scripted, 4), Changes::default());
+        let edited = r#"<p>A <a href="c">c</a><script>3</script></p>"#;
+        assert_eq!(record(&mut store, edited, 5).updated, 1);
+        let now = &stored(&store)[0];
+        assert_eq!(now.updated, Some(at(5)), "dated by the store");
+        assert_eq!(now.first_seen, at(1));
+        let rescripted = r#"<p>A <a href="c">c</a><script>4</script></p>"#;
+        assert_eq!(record(&mut store, rescripted, 6), Changes::default());
+        assert_eq!(stored(&store)[0].updated, Some(at(5)));
+        let edited = r#"<p>A <a href="d">d</a></p>"#;
+        assert_eq!(record(&mut store, edited, 7).updated, 1);
+        assert_eq!(
+            stored(&store)[0].content.as_deref(),
+            Some(r#"<p>A <a href="https://example.org/dir/d">d</a></p>"#)
+        );
+    }
+
+    /// An article put into an item stored raw goes in beside its summary sanitised.
+    #[test]
+    fn an_article_in_a_raw_item_comes_with_its_summary_sanitised() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let listing = [Item {
+            summary: Some(r#"<p onclick="x()">teaser</p>"#.into()),
+            ..raw_item("a", "<p>b</p>", 1)
+        }];
+        store
+            .record_poll("s", &poll(1, Some(&listing), None))
+            .unwrap();
+        let wanted = Wanted {
+            id: "a".into(),
+            link: "https://example.org/a".into(),
+        };
+        store
+            .record_article("s", &wanted, at(1), Ok("<p>the whole story</p>"))
+            .unwrap();
+        let data: String = (store.conn)
+            .query_row("SELECT data FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert!(!data.contains("raw") && !data.contains("onclick"), "{data}");
+        let item = &stored(&store)[0];
+        assert_eq!(item.summary.as_deref(), Some("<p>teaser</p>"));
+        assert_eq!(item.content.as_deref(), Some("<p>the whole story</p>"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::model::Item;
 use crate::publish::{Channel, Format, render};
 use crate::source::html::Report;
 use crate::source::http::{Fetcher, Validators};
+use crate::source::normalise::finish;
 use crate::source::{Polled, poll};
 
 pub async fn preview(explicit: Option<&Path>, target: &str, json: bool) -> u8 {
@@ -36,13 +37,15 @@ pub async fn preview(explicit: Option<&Path>, target: &str, json: bool) -> u8 {
     let (name, url) = (&source.name, &source.url);
     match poll(&fetcher, &source, &Validators::default(), now).await {
         Ok(Polled::Items {
-            items,
+            mut items,
             format,
             title,
             warning,
             listing,
             ..
         }) => {
+            // Shown as a feed would show them.
+            items.iter_mut().for_each(finish);
             let selectors = listing.map(|l| l.report);
             if let Some(warning) = warning {
                 eprintln!("warning: {warning}");

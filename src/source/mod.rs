@@ -40,6 +40,7 @@ use crate::config::SourceConfig;
 use crate::model::Item;
 use feed::{Format, ParseError};
 use http::{FetchError, Fetched, Fetcher, Validators};
+use normalise::Sanitise;
 
 /// Most entries taken from one document (the first ones, which feeds list newest first).
 /// An 8 MiB body of bare `<item>`s holds a quarter of a million; keeping them all would cost
@@ -61,7 +62,8 @@ pub enum Polled {
         /// the stored ones; `None` for a 304.
         validators: Option<Validators>,
     },
-    /// The source's current items, normalised.
+    /// The source's current items, normalised; their HTML may be as the source gave it,
+    /// to be sanitised once it is read back out of the store ([`Item::raw`]).
     Items {
         items: Vec<Item>,
         format: Format,
@@ -267,6 +269,13 @@ pub async fn read_then<T: Send + 'static>(
     let name = source.name.clone();
     let html = source.html.clone();
     let zone = source.timezone;
+    // A source's items are sanitised when they are read out of the store, unless its
+    // articles replace their content: what the source gave is then compared as sanitised
+    // (see `Store::record_listing`), as the article is.
+    let sanitise = match source.full_text {
+        Some(_) => Sanitise::Now,
+        None => Sanitise::Later,
+    };
     let reading = reading(source);
     let last_digest = last_digest.map(<[u8]>::to_vec);
     // Parsing is CPU work: keep it off the async workers.
@@ -320,7 +329,7 @@ pub async fn read_then<T: Send + 'static>(
                 title,
                 warning,
                 items: stages::timed(Stage::Normalise, || {
-                    normalise::normalise(document, &name, now)
+                    normalise::normalise_with(document, &name, now, sanitise)
                 }),
                 format,
                 status: body.status,

@@ -14,6 +14,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::panic::{self, AssertUnwindSafe};
 
 use ammonia::{Builder, UrlRelative};
 use chrono::{DateTime, Utc};
@@ -27,7 +28,7 @@ use super::feed::{Document, Entry};
 use super::feedxml::plain_web_url;
 use super::simple_html::{self, Policy};
 use super::text;
-use crate::model::{Enclosure, Item, Person};
+use crate::model::{Enclosure, Item, Person, Raw};
 
 /// Authors, categories and enclosures kept per item; they are de-duplicated pairwise.
 const MAX_LIST: usize = 100;
@@ -57,9 +58,30 @@ const URN_KEEP: &AsciiSet = &NON_ALPHANUMERIC
 /// The same, but with `:` encoded too, for the source name between two `:`.
 const URN_SOURCE: &AsciiSet = &URN_KEEP.add(b':');
 
+/// When [`normalise_with`] sanitises items' HTML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sanitise {
+    /// As it makes them: the items are final.
+    Now,
+    /// Once they are read out of the store ([`finish`]): their summary and content are kept
+    /// as the source gave them, with their base ([`Item::raw`]). An item that has nothing
+    /// but its HTML is sanitised even so, to tell whether anything is left of it.
+    Later,
+}
+
 /// Entries → Items for source `source` (its config name), `first_seen = now`. Ids are unique
 /// in the result: a later entry repeating an id is dropped, as is an entry with nothing in it.
 pub fn normalise(doc: Document, source: &str, now: DateTime<Utc>) -> Vec<Item> {
+    normalise_with(doc, source, now, Sanitise::Now)
+}
+
+/// [`normalise`], sanitising HTML when `sanitise` says.
+pub fn normalise_with(
+    doc: Document,
+    source: &str,
+    now: DateTime<Utc>,
+    sanitise: Sanitise,
+) -> Vec<Item> {
     // foldhash: ids are the feed's, but its seed is random, and SipHash cost a percent of
     // normalising.
     let mut seen = foldhash::HashSet::with_capacity(doc.entries.len());
@@ -69,7 +91,7 @@ pub fn normalise(doc: Document, source: &str, now: DateTime<Utc>) -> Vec<Item> {
     };
     CLEANER.with_borrow_mut(|cleaner| {
         for entry in doc.entries {
-            let Some(item) = item(entry, source, now, cleaner, chars) else {
+            let Some(item) = item(entry, source, now, cleaner, chars, sanitise) else {
                 continue;
             };
             if seen.insert(item.id.clone()) {
@@ -108,6 +130,7 @@ fn item(
     now: DateTime<Utc>,
     cleaner: &mut Cleaner,
     chars: Chars,
+    sanitise: Sanitise,
 ) -> Option<Item> {
     let title = e
         .title
@@ -118,14 +141,6 @@ fn item(
         .link
         .as_deref()
         .and_then(|l| web_url(l, chars).or_else(|| local_url(l, e.base.as_deref())));
-    let summary = e
-        .summary
-        .as_deref()
-        .and_then(|h| cleaner.clean(h, e.base.as_deref(), chars));
-    let content = e
-        .content
-        .as_deref()
-        .and_then(|h| cleaner.clean(h, e.base.as_deref(), chars));
     let mut enclosures: Vec<Enclosure> = Vec::new();
     for enc in e.enclosures.into_iter().take(MAX_LIST) {
         let Some(url) = web_url(&enc.url, chars) else {
@@ -143,12 +158,23 @@ fn item(
             });
         }
     }
-    if title.is_none()
-        && link.is_none()
-        && summary.is_none()
-        && content.is_none()
-        && enclosures.is_empty()
-    {
+    let more = title.is_some() || link.is_some() || !enclosures.is_empty();
+    let has_html = e.summary.is_some() || e.content.is_some();
+    let raw = (sanitise == Sanitise::Later && more && has_html).then(|| Raw {
+        base: e.base.as_deref().map(Url::to_string),
+    });
+    let (summary, content) = match raw {
+        // Taken as they are once the id is made from them.
+        Some(_) => (None, None),
+        None => {
+            let mut clean = |h: &Option<String>| {
+                h.as_deref()
+                    .and_then(|h| cleaner.clean(h, e.base.as_deref(), chars))
+            };
+            (clean(&e.summary), clean(&e.content))
+        }
+    };
+    if !more && summary.is_none() && content.is_none() {
         return None;
     }
     let id = item_id(
@@ -159,6 +185,10 @@ fn item(
         e.content.as_ref().or(e.summary.as_ref()),
         chars,
     );
+    let (summary, content) = match raw {
+        Some(_) => (e.summary, e.content),
+        None => (summary, content),
+    };
     let mut categories: Vec<String> = Vec::new();
     for c in e.categories.iter().take(MAX_LIST) {
         let c = text::collapse_whitespace(&chars.strip(c));
@@ -184,6 +214,7 @@ fn item(
         categories,
         enclosures,
         image: e.image.as_deref().and_then(|i| web_url(i, chars)),
+        raw,
         first_seen: now,
     })
 }
@@ -313,6 +344,46 @@ pub fn sanitise(html: &str, base: Option<&Url>) -> Option<String> {
     CLEANER.with_borrow_mut(|cleaner| cleaner.clean(html, base, chars))
 }
 
+/// Sanitises the HTML `item` holds as its source gave it ([`Item::raw`]) as [`normalise`]
+/// would have; nothing when it holds none.
+///
+/// This runs as items are published, long after their poll: should the sanitiser panic on
+/// some HTML (a bug), the item keeps that HTML's text alone, with a warning, rather than
+/// take its feeds down with it each time they are published.
+pub fn finish(item: &mut Item) {
+    let Some(raw) = item.raw.take() else {
+        return;
+    };
+    let base = raw.base.as_deref().and_then(|b| Url::parse(b).ok());
+    // Characters XML forbids are looked for: a JSON feed's HTML may hold them.
+    let chars = Chars { checked: false };
+    for html in [&mut item.summary, &mut item.content] {
+        let Some(given) = html.take() else {
+            continue;
+        };
+        let clean = || CLEANER.with_borrow_mut(|c| c.clean(&given, base.as_ref(), chars));
+        *html = match panic::catch_unwind(AssertUnwindSafe(clean)) {
+            Ok(cleaned) => cleaned,
+            Err(_) => {
+                // What it was left in is not trusted again.
+                CLEANER.set(Cleaner::default());
+                tracing::warn!(
+                    source = %item.source,
+                    id = %item.id,
+                    "The sanitiser failed on an item's HTML; kept its text only."
+                );
+                as_text(&given)
+            }
+        };
+    }
+}
+
+/// `html`'s text as a paragraph: markup dropped, the rest escaped. `None` when it has none.
+fn as_text(html: &str) -> Option<String> {
+    let plain = text::escape_html(&text::html_to_text(html)).into_owned();
+    (!plain.is_empty()).then(|| format!("<p>{plain}</p>"))
+}
+
 /// ammonia, configured once and then pointed at each text's base URL, with the fast path
 /// of [`simple_html`] in front of it.
 #[derive(Default)]
@@ -347,8 +418,7 @@ impl Cleaner {
         if fast.is_none() && too_deep(&html) {
             // html5ever slows down quadratically with nesting depth; no real story nests
             // this deep, so a hostile one is kept as plain text.
-            let plain = text::escape_html(&text::html_to_text(&html)).into_owned();
-            return (!plain.is_empty()).then(|| format!("<p>{plain}</p>"));
+            return as_text(&html);
         }
         #[cfg(debug_assertions)]
         if let Some(fast) = &fast {
@@ -808,6 +878,56 @@ mod tests {
             r#"<p>Hi <a href="https://ex.org/a">a</a> <img src="https://ex.org/dir/i.png"><a>j</a><img></p><p></p><table><tbody><tr><td>t</td></tr></tbody></table><figure><blockquote>q</blockquote><pre><code>c</code></pre></figure>"#
         );
         assert_eq!(item.summary.as_deref(), Some("ab"));
+    }
+
+    #[test]
+    fn html_sanitised_later_keeps_its_base_and_comes_out_the_same() {
+        let base = Url::parse("https://ex.org/dir/post").unwrap();
+        let entries = vec![
+            Entry {
+                content: Some(
+                    r#"<p onclick="x()">A <a href="/a">a</a><script>1</script></p>"#.into(),
+                ),
+                summary: Some("a\u{1}b".into()),
+                base: Some(Arc::new(base.clone())),
+                ..entry(Some("x"), None, "t")
+            },
+            // Nothing but HTML: sanitised at once, to tell whether anything is left.
+            Entry {
+                content: Some("<p>only <b>this</b></p>".into()),
+                ..entry(Some("y"), None, "")
+            },
+            Entry {
+                content: Some("<script>nothing</script>".into()),
+                ..entry(Some("z"), None, "")
+            },
+            // No HTML: nothing to keep raw.
+            entry(Some("w"), None, "plain"),
+        ];
+        let now_items = normalise(doc(entries.clone()), "s", now());
+        let later = normalise_with(doc(entries), "s", now(), Sanitise::Later);
+        let ids = |items: &[Item]| items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(&later),
+            ["urn:syndic:s:x", "urn:syndic:s:y", "urn:syndic:s:w"]
+        );
+        assert_eq!(ids(&later), ids(&now_items));
+        let raw = &later[0];
+        assert_eq!(
+            raw.content.as_deref(),
+            Some(r#"<p onclick="x()">A <a href="/a">a</a><script>1</script></p>"#)
+        );
+        assert_eq!(raw.summary.as_deref(), Some("a\u{1}b"));
+        let kept = Raw {
+            base: Some(base.to_string()),
+        };
+        assert_eq!(raw.raw, Some(kept));
+        assert_eq!(later[1].raw, None);
+        assert_eq!(later[2].raw, None);
+        for (mut later, now) in later.into_iter().zip(now_items) {
+            finish(&mut later);
+            assert_eq!(later, now);
+        }
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! Every file of every suite — well-formed, ill-formed, deliberately invalid, and the
 //! suites' own expectation files — read as if a source had served it: no panic, no hang,
 //! and whatever is recovered renders as valid RSS 2.0, Atom 1.0 and JSON Feed 1.1 that
-//! syndic's own parser reads back with the same items.
+//! syndic's own parser reads back with the same items. Each file's items, kept as the
+//! source gave them and sanitised only once they come back out of their stored JSON (as a
+//! poll keeps them), are the items sanitised at once.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use syndic::model::Item;
 use syndic::publish::{self, Channel, Format};
+use syndic::source::normalise::Sanitise;
 use syndic::source::{feed, normalise};
 use url::Url;
 
@@ -68,18 +72,48 @@ enum Read {
 fn read(path: &Path) -> Outcome {
     let body = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (started, cpu) = (Instant::now(), thread_cpu());
-    let items = feed::parse(&body, None, &base_for(path))
+    let parsed = feed::parse(&body, None, &base_for(path));
+    let items = parsed
+        .clone()
         .map(|doc| normalise::normalise(doc, SOURCE, now()));
     let took = match (cpu, thread_cpu()) {
         (Some(before), Some(after)) => after.saturating_sub(before),
         _ => started.elapsed(),
     };
-    let read = match items {
-        Err(_) => Read::Refused,
-        // Even an empty feed is published, and must be valid.
-        Ok(items) => publish_all(&items),
+    let read = match (items, parsed) {
+        (Err(_), _) | (_, Err(_)) => Read::Refused,
+        (Ok(items), Ok(doc)) => match sanitised_later(doc, &items) {
+            // Even an empty feed is published, and must be valid.
+            None => publish_all(&items),
+            Some(why) => Read::Broken(why),
+        },
     };
     Outcome { read, took }
+}
+
+/// How `doc`'s items normalised with their HTML kept raw, then stored as JSON, read back and
+/// sanitised, differ from `items` (the same sanitised at once); `None` when they do not.
+fn sanitised_later(doc: feed::Document, items: &[Item]) -> Option<String> {
+    let later = normalise::normalise_with(doc, SOURCE, now(), Sanitise::Later);
+    if later.len() != items.len() {
+        return Some(format!(
+            "{} items when sanitised later, {} at once",
+            later.len(),
+            items.len()
+        ));
+    }
+    for (raw, now) in later.into_iter().zip(items) {
+        let json = serde_json::to_string(&raw).expect("an item encodes");
+        let mut back: Item = serde_json::from_str(&json).expect("an item decodes");
+        (back.id, back.source) = (raw.id, raw.source);
+        normalise::finish(&mut back);
+        if back != *now {
+            return Some(format!(
+                "sanitised later, an item differs: {back:?} instead of {now:?}"
+            ));
+        }
+    }
+    None
 }
 
 /// The address a suite file is read at, named after the file.
