@@ -44,8 +44,9 @@ pub struct Outcome {
 #[derive(Debug)]
 pub struct Fetched {
     pub result: Result<Polled, PollError>,
-    /// The items' encodings for the store ([`Poll::encoded`]); empty when there are none.
-    pub encoded: Vec<Encoded>,
+    /// The items for the store ([`Poll::encoded`]), when they were encoded: the result then
+    /// lists none, as they were freed where they were made.
+    pub encoded: Option<Vec<Encoded>>,
     pub elapsed: Duration,
     /// Room among the polls not yet recorded ([`Limits::unrecorded`]), given back when
     /// [`record`] is done with the poll.
@@ -108,7 +109,7 @@ async fn fetch_and_read(
     validators: &Validators,
     now: DateTime<Utc>,
     abandon: &CancellationToken,
-) -> Option<(Result<Polled, PollError>, Vec<Encoded>, Duration)> {
+) -> Option<(Result<Polled, PollError>, Option<Vec<Encoded>>, Duration)> {
     let fetched = tokio::select! {
         fetched = fetcher.fetch(&source.url, validators) => fetched,
         () = abandon.cancelled() => return None,
@@ -116,7 +117,7 @@ async fn fetch_and_read(
     let elapsed = began.elapsed();
     let fetched = match fetched {
         Ok(fetched) => fetched,
-        Err(e) => return Some((Err(e.into()), Vec::new(), elapsed)),
+        Err(e) => return Some((Err(e.into()), None, elapsed)),
     };
     if source.html.is_none() {
         // A feed is done with its host once its bytes are in: its host's slot goes back
@@ -128,7 +129,7 @@ async fn fetch_and_read(
         let _turn = limits.reading().await;
         let digest = validators.digest.as_deref();
         let read = read_then(source, fetched, digest, now, encode_items).await;
-        let (result, encoded) = read.unwrap_or_else(|e| (Err(e), Vec::new()));
+        let (result, encoded) = read.unwrap_or_else(|e| (Err(e), None));
         return Some((result, encoded, elapsed));
     }
     // A web page keeps its whole slot for its further pages and is read in it, without a
@@ -149,30 +150,38 @@ async fn fetch_and_read(
     Some((result, encoded, elapsed))
 }
 
-/// `result` with its items' encodings, made on a blocking thread: the store has one writer,
-/// and a first poll's writer had spent two fifths of its time on this. No encodings (the
-/// store makes them itself) when encoding fails.
-async fn encoded(result: Result<Polled, PollError>) -> (Result<Polled, PollError>, Vec<Encoded>) {
+/// `result` with its items encoded in their place, on a blocking thread: the store has one
+/// writer, and a first poll's writer had spent two fifths of its time on this. No
+/// encodings (the store makes them itself from the items) when encoding fails.
+async fn encoded(
+    result: Result<Polled, PollError>,
+) -> (Result<Polled, PollError>, Option<Vec<Encoded>>) {
     if !matches!(&result, Ok(Polled::Items { items, .. }) if !items.is_empty()) {
-        return (result, Vec::new());
+        return (result, None);
     }
     match tokio::task::spawn_blocking(move || encode_items(result)).await {
         Ok(done) => done,
         // The result went with the panic: the poll fails as a panicking read would.
-        Err(e) => (Err(PollError::Internal(e.to_string())), Vec::new()),
+        Err(e) => (Err(PollError::Internal(e.to_string())), None),
     }
 }
 
-/// [`encoded`], on the thread it is called on.
-fn encode_items(result: Result<Polled, PollError>) -> (Result<Polled, PollError>, Vec<Encoded>) {
-    let encoded = match &result {
+/// [`encoded`], on the thread it is called on: the items are freed here, once encoded.
+fn encode_items(
+    mut result: Result<Polled, PollError>,
+) -> (Result<Polled, PollError>, Option<Vec<Encoded>>) {
+    let encoded = match &mut result {
         Ok(Polled::Items { items, .. }) if !items.is_empty() => {
             let _timer = Timer::start(Stage::Store);
-            items.iter().map(encode).collect()
+            let encoded = items.iter().map(encode).collect::<anyhow::Result<Vec<_>>>();
+            if encoded.is_ok() {
+                *items = Vec::new();
+            }
+            encoded.ok()
         }
-        _ => Ok(Vec::new()),
+        _ => None,
     };
-    (result, encoded.unwrap_or_default())
+    (result, encoded)
 }
 
 /// Writes one poll's outcome to the store. `now` is when the poll began; `before` is the
@@ -253,7 +262,7 @@ pub fn record(
             poll.validators = unchanged.as_ref();
             if let Some((items, validators, warning)) = &listing {
                 poll.items = Some(items);
-                poll.encoded = Some(&encoded);
+                poll.encoded = encoded.as_deref();
                 poll.warning = warning.as_deref();
                 poll.validators = warning.is_none().then_some(validators);
                 error = warning.clone();
@@ -404,11 +413,14 @@ mod tests {
         );
         drop((again, turns));
         let fetched = poll.await.unwrap().expect("the poll is not abandoned");
-        assert!(matches!(fetched.result, Ok(Polled::Items { .. })));
         assert_eq!(
-            fetched.encoded.len(),
-            1,
+            fetched.encoded.map(|e| e.len()),
+            Some(1),
             "its item is encoded for the store"
+        );
+        assert!(
+            matches!(fetched.result, Ok(Polled::Items { items, .. }) if items.is_empty()),
+            "and freed once encoded"
         );
     }
 }

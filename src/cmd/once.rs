@@ -156,7 +156,7 @@ async fn run(config: &Config) -> anyhow::Result<usize> {
                     Err(e) => {
                         let fetched = Fetched {
                             result: Err(PollError::Internal(e.to_string())),
-                            encoded: Vec::new(),
+                            encoded: None,
                             elapsed: Duration::ZERO,
                             held: None,
                         };

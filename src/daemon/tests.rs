@@ -91,7 +91,7 @@ fn listing(items: Vec<crate::model::Item>) -> Polled {
 fn fetched(result: Result<Polled, PollError>) -> Fetched {
     Fetched {
         result,
-        encoded: Vec::new(),
+        encoded: None,
         elapsed: Duration::ZERO,
         held: None,
     }
