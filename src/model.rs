@@ -48,13 +48,13 @@ pub struct Item {
     /// [`Item::date`]. Out: Atom `updated`, JSON `date_modified`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<DateTime<Utc>>,
-    /// Sanitised HTML with absolute URLs. In: RSS `description`, Atom `summary`, JSON
-    /// `summary`/`content_text`. Out: RSS `description`, Atom `summary type="html"`, JSON
+    /// Sanitised HTML with absolute URLs (as the source gave it while [`Item::raw`] is
+    /// set). In: RSS `description`, Atom `summary`, JSON `summary`/`content_text`. Out: RSS `description`, Atom `summary type="html"`, JSON
     /// `summary` (as text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    /// Sanitised HTML with absolute URLs. In: RSS `content:encoded`, Atom `content`, JSON
-    /// `content_html`. Out: RSS `content:encoded`, Atom `content type="html"`, JSON
+    /// Sanitised HTML with absolute URLs (as the source gave it while [`Item::raw`] is
+    /// set). In: RSS `content:encoded`, Atom `content`, JSON `content_html`. Out: RSS `content:encoded`, Atom `content type="html"`, JSON
     /// `content_html`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
@@ -72,9 +72,9 @@ pub struct Item {
     pub image: Option<String>,
     /// Set while `summary` and `content` hold the source's HTML as it gave it, not yet
     /// sanitised. A poll stores an item so, and the store sanitises it as it reads it back
-    /// ([`crate::source::normalise::finish`]), so that nothing else sees it raw: sanitising
-    /// every new item had been a tenth of a first poll's CPU, for items most of which no
-    /// feed ever shows.
+    /// ([`crate::source::normalise::finish`]), as do `preview` and, should one come to it
+    /// so, [`crate::publish::render`]: sanitising every new item had been a tenth of a
+    /// first poll's CPU, for items most of which no feed ever shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<Raw>,
     /// When syndic first stored the item. Kept across polls and restarts; it stands in for

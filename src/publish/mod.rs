@@ -32,6 +32,7 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Item;
+use crate::source::normalise::finish;
 
 pub use write::write_if_changed;
 
@@ -140,7 +141,23 @@ fn file_url(base: &url::Url, file: &str) -> Option<String> {
 }
 
 /// Renders `items` as one document in `format`.
+///
+/// An item whose HTML is still as its source gave it ([`Item::raw`]; the store sanitises
+/// what it reads back, so none should come here) is sanitised first.
 pub fn render(format: Format, channel: &Channel, items: &[Item]) -> String {
+    let finished: Vec<Item>;
+    let items = match items.iter().any(|i| i.raw.is_some()) {
+        true => {
+            finished = (items.iter().cloned())
+                .map(|mut item| {
+                    finish(&mut item);
+                    item
+                })
+                .collect();
+            &finished
+        }
+        false => items,
+    };
     match format {
         Format::Rss => rss::render(channel, items),
         Format::Atom => atom::render(channel, items),
@@ -294,6 +311,30 @@ mod tests {
             c.self_url(Format::Rss).as_deref(),
             Some("https://feeds.example.org/a:b%3Fc%23d%20e.rss")
         );
+    }
+
+    /// The store sanitises what it reads back; an item that comes here raw all the same is
+    /// sanitised before it is written.
+    #[test]
+    fn an_item_with_raw_html_is_sanitised_before_it_is_written() {
+        let at = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let raw = Item {
+            title: Some("t".into()),
+            content: Some(
+                r#"<p onclick="x()"><a href="b">b</a><script>alert(1)</script></p>"#.into(),
+            ),
+            raw: Some(crate::model::Raw {
+                base: Some("https://example.org/dir/".into()),
+            }),
+            ..Item::new("s", "urn:x:1", at)
+        };
+        for format in Format::all() {
+            let out = render(format, &channel(None), std::slice::from_ref(&raw));
+            for banned in ["<script", "&lt;script", "alert(", "onclick"] {
+                assert!(!out.contains(banned), "{format}: {out}");
+            }
+            assert!(out.contains("https://example.org/dir/b"), "{format}: {out}");
+        }
     }
 
     #[test]

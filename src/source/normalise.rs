@@ -372,7 +372,7 @@ pub fn finish(item: &mut Item) {
                     id = %item.id,
                     "The sanitiser failed on an item's HTML; kept its text only."
                 );
-                as_text(&given)
+                as_text(&text::strip_forbidden(&given))
             }
         };
     }
