@@ -261,8 +261,9 @@ pub fn record(
             let mut error = None;
             poll.validators = unchanged.as_ref();
             if let Some((items, validators, warning)) = &listing {
-                poll.items = Some(items);
+                // The items themselves only when they were not encoded (and freed).
                 poll.encoded = encoded.as_deref();
+                poll.items = poll.encoded.is_none().then_some(items.as_slice());
                 poll.warning = warning.as_deref();
                 poll.validators = warning.is_none().then_some(validators);
                 error = warning.clone();

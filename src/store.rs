@@ -127,6 +127,11 @@ const MIGRATIONS: &[&str] = &[
     -- out the fields that are empty. The tables are as they were: this step marks a store
     -- written so, which a build from before it refuses to open rather than misread.
 ",
+    "
+    -- Items' HTML may be as the source gave it, to be sanitised as it is read back (a `raw`
+    -- key in their JSON). The tables are as they were: this step marks a store written so,
+    -- which a build from before it, which would publish that HTML as it is, refuses to open.
+",
 ];
 
 pub struct Store {
@@ -439,10 +444,10 @@ pub struct Poll<'a> {
     /// The URL polled: validators, failures and deferrals belong to it.
     pub url: &'a str,
     pub now: DateTime<Utc>,
-    /// `None` when the source answered "not modified" (and `encoded` is `None` too).
+    /// The items listed; with `encoded`, `None` when the source answered "not modified".
     pub items: Option<&'a [Item]>,
-    /// The items listed, [`encode`]d beforehand: when given, `items` is not read (and is
-    /// best left empty, the items freed where they were made).
+    /// The items listed, [`encode`]d beforehand: when given, this is the listing and
+    /// `items` is not read (best left `None`, the items freed where they were made).
     pub encoded: Option<&'a [Encoded]>,
     pub status: Option<u16>,
     /// New validators; `None` keeps the stored ones (e.g. on 304).
@@ -774,14 +779,13 @@ impl Store {
                 };
                 let mut stored = if fresh { None } else { find(&e.id)? };
                 if stored.is_none() {
-                    let data: Cow<[u8]> = match article(e)? {
+                    let (data, hash): (Cow<[u8]>, Cow<[u8]>) = match article(e)? {
                         Some(content) => {
                             let mut item = item()?;
-                            finish(&mut item);
-                            item.content = Some(content);
-                            Cow::Owned(serde_json::to_vec(&item)?)
+                            let hash = put_article(&mut item, hash, content)?;
+                            (Cow::Owned(serde_json::to_vec(&item)?), Cow::Owned(hash))
                         }
-                        None => Cow::Borrowed(json),
+                        None => (Cow::Borrowed(json), Cow::Borrowed(hash)),
                     };
                     let inserted = insert.execute(params![
                         source,
@@ -818,29 +822,31 @@ impl Store {
                     }
                     // Hashed another way (by an older build, or over the HTML sanitised
                     // where this one is raw, or the other way round), or changed only in
-                    // what sanitising drops: the same item still, once its hash is this
-                    // one.
-                    Some((row, old_hash))
-                        if same_when_sanitised(&old_hash, &item()?, || {
-                            Ok(data.query_row([row], |r| r.get(0))?)
-                        })? =>
-                    {
-                        rehash.execute(params![row, now, hash])?;
-                        article(e)?;
-                    }
-                    Some((row, _)) => {
-                        let old_data: String = data.query_row([row], |r| r.get(0))?;
-                        let old: Item = serde_json::from_str(&old_data)
-                            .context("stored item is not valid JSON")?;
+                    // what sanitising drops: the same item still, under the hash that
+                    // says so.
+                    Some((row, old_hash)) => {
                         let mut item = item()?;
+                        let old_data =
+                            |data: &mut rusqlite::CachedStatement| -> anyhow::Result<String> {
+                                Ok(data.query_row([row], |r| r.get(0))?)
+                            };
+                        if let Some(kept) =
+                            same_when_sanitised(&old_hash, &item, hash, || old_data(&mut data))?
+                        {
+                            rehash.execute(params![row, now, kept])?;
+                            article(e)?;
+                            continue;
+                        }
+                        let old: Item = serde_json::from_str(&old_data(&mut data)?)
+                            .context("stored item is not valid JSON")?;
                         item.first_seen = old.first_seen;
                         if item.updated.is_none() || item.updated == old.updated {
                             item.updated = Some(poll.now);
                         }
-                        if let Some(content) = article(e)? {
-                            finish(&mut item);
-                            item.content = Some(content);
-                        }
+                        let hash = match article(e)? {
+                            Some(content) => put_article(&mut item, hash, content)?,
+                            None => hash.clone(),
+                        };
                         replace.execute(params![
                             row,
                             item.date().timestamp(),
@@ -898,7 +904,7 @@ impl Store {
             poll.status,
             poll.validators.is_some(),
             poll.warning,
-            poll.items.map(|_| now),
+            listing.map(|_| now),
             poll.fresh_until.map(ceil_seconds),
             poll.moved_to,
             poll.url,
@@ -918,7 +924,7 @@ impl Store {
             .query_row([source], |r| r.get(0))?;
         // Retention cannot remove anything from a source's first poll: all it holds was listed
         // now. Skipping it there spared 5000 new sources a read of all their rows.
-        if poll.items.is_some() && pruned.is_none_or(|at| at <= now - every) {
+        if listing.is_some() && pruned.is_none_or(|at| at <= now - every) {
             conn.prepare_cached("UPDATE sources SET pruned = ?2 WHERE name = ?1")?
                 .execute(params![source, now])?;
             if !fresh {
@@ -1274,21 +1280,21 @@ impl Store {
             params![wanted.link, now.timestamp(), article.ok(), article.err()],
         )?;
         if let Ok(content) = article {
-            let data: Option<String> = conn
+            let row: Option<(String, Vec<u8>)> = conn
                 .query_row(
-                    "SELECT data FROM items WHERE source = ?1 AND id = ?2",
+                    "SELECT data, hash FROM items WHERE source = ?1 AND id = ?2",
                     params![source, wanted.id],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            if let Some(data) = data {
+            if let Some((data, hash)) = row {
                 let mut item: Item =
                     serde_json::from_str(&data).context("stored item is not valid JSON")?;
-                finish(&mut item);
-                item.content = Some(content.to_string());
+                (item.id, item.source) = (wanted.id.clone(), source.to_owned());
+                let hash = put_article(&mut item, &hash, content.to_string())?;
                 conn.execute(
-                    "UPDATE items SET data = ?3 WHERE source = ?1 AND id = ?2",
-                    params![source, wanted.id, serde_json::to_string(&item)?],
+                    "UPDATE items SET data = ?3, hash = ?4 WHERE source = ?1 AND id = ?2",
+                    params![source, wanted.id, serde_json::to_string(&item)?, hash],
                 )?;
             }
         }
@@ -1473,15 +1479,13 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     out.field("\"categories\":", &item.categories)?;
     out.field("\"enclosures\":", &item.enclosures)?;
     out.text("\"image\":", item.image.as_deref())?;
-    if let Some(raw) = &item.raw {
-        // Not by `write`, which would put a `null` into the hash of every sanitised item.
-        out.key("\"raw\":");
-        let at = out.json.len();
-        serde_json::to_writer(&mut out.json, raw)?;
-        out.hash.update(b",");
-        out.hash.update(&out.json[at..]);
-    }
     out.hash.update(b"]");
+    if let Some(raw) = &item.raw {
+        // Not hashed: a base URL that changes with every request (a signed URL) would have
+        // every item look changed. A new base alone is no change to the item.
+        out.key("\"raw\":");
+        serde_json::to_writer(&mut out.json, raw)?;
+    }
     out.key("\"first_seen\":");
     write_date(&mut out.json, Some(&item.first_seen))?;
     out.json.push(b'}');
@@ -1560,6 +1564,21 @@ impl ItemWriter {
     }
 }
 
+/// Puts `article` in place of `item`'s content, and returns the hash to keep for it: `hash`,
+/// unless `item`'s HTML was as its source gave it; then the hash of its HTML sanitised,
+/// which is the item as the source listed it still (see [`same_when_sanitised`]).
+fn put_article(item: &mut Item, hash: &[u8], article: String) -> anyhow::Result<Vec<u8>> {
+    let hash = match item.raw {
+        Some(_) => {
+            finish(item);
+            encode(item)?.hash
+        }
+        None => hash.to_vec(),
+    };
+    item.content = Some(article);
+    Ok(hash)
+}
+
 /// Bytes of an item hash stored by an older build: SHA-256.
 const SHA256_LEN: usize = 32;
 
@@ -1567,30 +1586,42 @@ const SHA256_LEN: usize = 32;
 const SANITISED_LEN: usize = 16;
 
 /// What follows the XXH3-128 of an item stored with its HTML as the source gave it
-/// ([`Item::raw`]), so that its hash tells which it is: 17 bytes.
+/// ([`Item::raw`]), so that its hash tells which it is: 17 bytes. The base URL is not
+/// hashed.
 const RAW_HASH: u8 = b'r';
 
-/// Whether `item`, whose hash is not `old_hash`, is the stored item even so once both are
-/// sanitised: `old_hash` was made another way (SHA-256 by an older build, or over sanitised
-/// HTML where `item` has raw HTML), or the two differ only in what sanitising drops (a
-/// script's random number). `old_data` is the stored item's JSON, read only for a hash of
-/// raw HTML. Most items whose hash differs have changed; this costs them a sanitising.
+/// Whether `item`, whose hash `new_hash` is not `old_hash`, is the stored item even so once
+/// both are sanitised: `old_hash` was made another way (SHA-256 by an older build, or over
+/// sanitised HTML where `item` has raw HTML), or the two differ only in what sanitising
+/// drops (a script's random number). If so, the hash to keep for it; `None` when it changed.
+/// `old_data` is the stored item's JSON, read only for a hash of raw HTML. Most items whose
+/// hash differs have changed; this costs them a sanitising.
+///
+/// A hash of sanitised HTML is kept as it is: the stored item may hold an article in place
+/// of its content ([`Store::record_article`]), which only such a hash still describes as
+/// the source listed it. An item stored with its HTML raw holds no article (an article
+/// makes its hash one of sanitised HTML).
 fn same_when_sanitised(
     old_hash: &[u8],
     item: &Item,
+    new_hash: &[u8],
     old_data: impl FnOnce() -> anyhow::Result<String>,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<Vec<u8>>> {
     let mut new = item.clone();
     finish(&mut new);
     Ok(match old_hash.len() {
-        SHA256_LEN => old_hash == sha256_as_before(&new)?,
-        SANITISED_LEN => old_hash == encode(&new)?.hash,
+        SHA256_LEN => {
+            let sanitised = encode(&new)?.hash;
+            (old_hash == sha256_as_before(&new)?).then_some(sanitised)
+        }
+        SANITISED_LEN => (old_hash == encode(&new)?.hash).then(|| old_hash.to_vec()),
         _ => {
             // The stored item is what the source listed, but for an `updated` the store
             // may have set to the time it saw a change (see `record_listing`): a date the
             // source gives that is not later is not a change.
             let mut old: Item =
                 serde_json::from_str(&old_data()?).context("stored item is not valid JSON")?;
+            (old.id, old.source) = (new.id.clone(), new.source.clone());
             finish(&mut old);
             if new
                 .updated
@@ -1598,7 +1629,7 @@ fn same_when_sanitised(
             {
                 new.updated = old.updated;
             }
-            hashed_fields(&old)? == hashed_fields(&new)?
+            (hashed_fields(&old)? == hashed_fields(&new)?).then(|| new_hash.to_vec())
         }
     })
 }
@@ -1948,8 +1979,8 @@ mod tests {
             hex(&sha256_as_before(&full).unwrap()),
             "b796706879f55bb99751f9c5dd672ee5fbadc46f5d78df456b77b51b08fd6469"
         );
-        // An item kept raw: its base is hashed after the other fields, and a last byte says
-        // the hash is of raw HTML.
+        // An item kept raw: the same fields hashed (not its base), and a last byte saying the
+        // hash is of raw HTML.
         let raw = Item {
             raw: Some(crate::model::Raw {
                 base: Some("https://example.org/".into()),
@@ -1958,9 +1989,7 @@ mod tests {
         };
         let encoded = encode(&raw).unwrap();
         assert_eq!(encoded.json, serde_json::to_vec(&raw).unwrap());
-        let mut bytes = hashed_fields(&full).unwrap();
-        bytes.pop();
-        bytes.extend_from_slice(br#",{"base":"https://example.org/"}]"#);
+        let bytes = hashed_fields(&full).unwrap();
         let mut xxh3 = xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes().to_vec();
         xxh3.push(b'r');
         assert_eq!(encoded.hash, xxh3);
@@ -2129,15 +2158,29 @@ mod tests {
         ];
         let listed = Poll {
             encoded: Some(&encoded),
-            ..poll(3, Some(&[]), None)
+            ..poll(3, None, None)
         };
         let changes = given.record_poll("s", &listed).unwrap();
         assert_eq!((changes.new, changes.updated), (1, 1));
+        let last_listed: i64 = (given.conn)
+            .query_row("SELECT last_listed FROM sources", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(last_listed, at(3).timestamp(), "a listing all the same");
         let b = given.item("s", "b").unwrap().unwrap();
         assert_eq!((b.title.as_deref(), b.first_seen), (Some("edited"), at(1)));
         assert_eq!(b.updated, Some(at(3)), "dated by the store");
         let c = given.item("s", "c").unwrap().unwrap();
         assert_eq!((c.id.as_str(), c.published), ("c", Some(at(3))));
+        // Retention runs on such a listing too.
+        let later: Vec<Encoded> = (["d", "e", "f"].iter())
+            .map(|id| encode(&item(id, Some(20), 20)).unwrap())
+            .collect();
+        let listed = Poll {
+            encoded: Some(&later),
+            ..poll(20, None, None)
+        };
+        let changes = given.record_poll("s", &listed).unwrap();
+        assert_eq!((changes.new, changes.removed), (3, 3));
     }
 
     #[test]
@@ -2445,24 +2488,114 @@ mod tests {
         };
         let same = r#"<p>A <a href="b">b</a><script>1</script></p>"#;
         assert_eq!(record(&mut store, same, 2), Changes::default());
-        assert_eq!(hash_len(&store, "a"), 17, "rehashed");
+        assert_eq!(
+            hash_len(&store, "a"),
+            16,
+            "a hash of sanitised HTML is kept"
+        );
         assert_eq!(record(&mut store, same, 3), Changes::default());
-        let scripted = r#"<p>A <a href="b">b</a><script>2</script></p>"#;
-        assert_eq!(record(&mut store, scripted, 4), Changes::default());
         let edited = r#"<p>A <a href="c">c</a><script>3</script></p>"#;
-        assert_eq!(record(&mut store, edited, 5).updated, 1);
-        let now = &stored(&store)[0];
-        assert_eq!(now.updated, Some(at(5)), "dated by the store");
-        assert_eq!(now.first_seen, at(1));
-        let rescripted = r#"<p>A <a href="c">c</a><script>4</script></p>"#;
-        assert_eq!(record(&mut store, rescripted, 6), Changes::default());
-        assert_eq!(stored(&store)[0].updated, Some(at(5)));
+        assert_eq!(record(&mut store, edited, 4).updated, 1);
+        assert_eq!(hash_len(&store, "a"), 17, "stored raw since");
+        let now = stored(&store);
+        assert_eq!(now[0].updated, Some(at(4)), "dated by the store");
+        assert_eq!(now[0].first_seen, at(1));
+        for (script, day) in [("2", 5), ("4", 6)] {
+            let rescripted = format!(r#"<p>A <a href="c">c</a><script>{script}</script></p>"#);
+            assert_eq!(record(&mut store, &rescripted, day), Changes::default());
+            assert_eq!(stored(&store), now);
+        }
         let edited = r#"<p>A <a href="d">d</a></p>"#;
         assert_eq!(record(&mut store, edited, 7).updated, 1);
         assert_eq!(
             stored(&store)[0].content.as_deref(),
             Some(r#"<p>A <a href="https://example.org/dir/d">d</a></p>"#)
         );
+    }
+
+    /// A new base alone is no change: it is not hashed (a signed feed URL would change it
+    /// on every poll). The HTML keeps the base it was stored with.
+    #[test]
+    fn raw_html_under_another_base_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let html = r#"<p><a href="b">b</a></p>"#;
+        let listing = [raw_item("a", html, 1)];
+        store
+            .record_poll("s", &poll(1, Some(&listing), None))
+            .unwrap();
+        let moved = [Item {
+            raw: Some(crate::model::Raw {
+                base: Some("https://example.org/dir/?sig=2".into()),
+            }),
+            ..raw_item("a", html, 2)
+        }];
+        let changes = store
+            .record_poll("s", &poll(2, Some(&moved), None))
+            .unwrap();
+        assert_eq!(changes, Changes::default());
+        assert_eq!(
+            stored(&store)[0].content.as_deref(),
+            Some(r#"<p><a href="https://example.org/dir/b">b</a></p>"#)
+        );
+    }
+
+    /// Full text turned on, off and on again changes no item: an article is kept under the
+    /// hash of the item's HTML sanitised, which a raw listing of it matches.
+    #[test]
+    fn full_text_turned_off_and_on_again_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let raw = || {
+            [raw_item(
+                "a",
+                r#"<p><a href="b">b</a><script>1</script></p>"#,
+                1,
+            )]
+        };
+        let sanitised = || {
+            let mut item = raw()[0].clone();
+            crate::source::normalise::finish(&mut item);
+            [item]
+        };
+        fn with_full_text(listing: &[Item]) -> Poll<'_> {
+            Poll {
+                full_text: true,
+                ..poll(1, Some(listing), None)
+            }
+        }
+        let sanitised = sanitised();
+        let wanted = Wanted {
+            id: "a".into(),
+            link: "https://example.org/a".into(),
+        };
+        // Off: stored raw; on, and its article comes.
+        store
+            .record_poll("s", &poll(1, Some(&raw()), None))
+            .unwrap();
+        let on = store
+            .record_listing("s", &with_full_text(&sanitised))
+            .unwrap();
+        assert_eq!(on.changes, Changes::default());
+        assert_eq!(on.wanted, std::slice::from_ref(&wanted));
+        store
+            .record_article("s", &wanted, at(1), Ok("<p>the whole story</p>"))
+            .unwrap();
+        for _ in 0..2 {
+            // Off, then on.
+            let off = store
+                .record_poll("s", &poll(1, Some(&raw()), None))
+                .unwrap();
+            assert_eq!(off, Changes::default());
+            let on = store
+                .record_listing("s", &with_full_text(&sanitised))
+                .unwrap();
+            assert_eq!(on.changes, Changes::default());
+            assert!(on.wanted.is_empty());
+        }
+        let item = &stored(&store)[0];
+        assert_eq!(item.content.as_deref(), Some("<p>the whole story</p>"));
+        assert_eq!(item.updated, None);
     }
 
     /// An article put into an item stored raw goes in beside its summary sanitised.
@@ -2488,6 +2621,9 @@ mod tests {
             .query_row("SELECT data FROM items", [], |r| r.get(0))
             .unwrap();
         assert!(!data.contains("raw") && !data.contains("onclick"), "{data}");
+        assert_eq!(hash_len(&store, "a"), 16, "the hash of the item sanitised");
+        let again = store.record_poll("s", &poll(2, Some(&listing), None));
+        assert_eq!(again.unwrap(), Changes::default());
         let item = &stored(&store)[0];
         assert_eq!(item.summary.as_deref(), Some("<p>teaser</p>"));
         assert_eq!(item.content.as_deref(), Some("<p>the whole story</p>"));
