@@ -1483,8 +1483,13 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     if let Some(raw) = &item.raw {
         // Not hashed: a base URL that changes with every request (a signed URL) would have
         // every item look changed. A new base alone is no change to the item.
-        out.key("\"raw\":");
-        serde_json::to_writer(&mut out.json, raw)?;
+        // As serde writes it (`Raw` has the one field), without its machinery per item.
+        out.key("\"raw\":{");
+        if let Some(base) = &raw.base {
+            out.json.extend_from_slice(b"\"base\":");
+            push_json_str(&mut out.json, base);
+        }
+        out.json.push(b'}');
     }
     out.key("\"first_seen\":");
     write_date(&mut out.json, Some(&item.first_seen))?;
@@ -1987,6 +1992,12 @@ mod tests {
             }),
             ..full.clone()
         };
+        let baseless = Item {
+            raw: Some(crate::model::Raw { base: None }),
+            ..item("b", None, 1)
+        };
+        let encoded = encode(&baseless).unwrap();
+        assert_eq!(encoded.json, serde_json::to_vec(&baseless).unwrap());
         let encoded = encode(&raw).unwrap();
         assert_eq!(encoded.json, serde_json::to_vec(&raw).unwrap());
         let bytes = hashed_fields(&full).unwrap();
