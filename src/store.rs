@@ -31,7 +31,6 @@ use rusqlite::{
     Connection, DEFAULT_NAME, DropBehavior, OptionalExtension, Transaction, TransactionBehavior,
     params,
 };
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tracing::{debug, warn};
 use xxhash_rust::xxh3::Xxh3;
@@ -1471,13 +1470,34 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     out.json.push(b'{');
     out.text("\"title\":", item.title.as_deref())?;
     out.text("\"link\":", item.link.as_deref())?;
-    out.field("\"authors\":", &item.authors)?;
+    out.list("\"authors\":", &item.authors, |json, p| {
+        json.extend_from_slice(b"{\"name\":");
+        push_json_str(json, &p.name);
+        json.extend_from_slice(b",\"email\":");
+        push_json_opt(json, p.email.as_deref());
+        json.extend_from_slice(b",\"url\":");
+        push_json_opt(json, p.url.as_deref());
+        json.push(b'}');
+    })?;
     out.date("\"published\":", item.published.as_ref())?;
     out.date("\"updated\":", item.updated.as_ref())?;
     out.text("\"summary\":", item.summary.as_deref())?;
     out.text("\"content\":", item.content.as_deref())?;
-    out.field("\"categories\":", &item.categories)?;
-    out.field("\"enclosures\":", &item.enclosures)?;
+    out.list("\"categories\":", &item.categories, |json, c| {
+        push_json_str(json, c)
+    })?;
+    out.list("\"enclosures\":", &item.enclosures, |json, e| {
+        json.extend_from_slice(b"{\"url\":");
+        push_json_str(json, &e.url);
+        json.extend_from_slice(b",\"mime_type\":");
+        push_json_opt(json, e.mime_type.as_deref());
+        json.extend_from_slice(b",\"length\":");
+        match e.length {
+            Some(n) => json.extend_from_slice(n.to_string().as_bytes()),
+            None => json.extend_from_slice(b"null"),
+        }
+        json.push(b'}');
+    })?;
     out.text("\"image\":", item.image.as_deref())?;
     out.hash.update(b"]");
     if let Some(raw) = &item.raw {
@@ -1550,10 +1570,7 @@ impl ItemWriter {
     /// A string, escaped by [`push_json_str`].
     fn text(&mut self, key: &str, value: Option<&str>) -> anyhow::Result<()> {
         self.write(key, |json| {
-            match value {
-                Some(value) => push_json_str(json, value),
-                None => json.extend_from_slice(b"null"),
-            }
+            push_json_opt(json, value);
             Ok(())
         })
     }
@@ -1563,9 +1580,26 @@ impl ItemWriter {
         self.write(key, |json| Ok(write_date(json, value)?))
     }
 
-    /// Any other value, as serde_json writes it.
-    fn field(&mut self, key: &str, value: &impl Serialize) -> anyhow::Result<()> {
-        self.write(key, |json| Ok(serde_json::to_writer(json, value)?))
+    /// A list, as serde_json writes it, each element by `each`: by hand rather than by
+    /// serde, whose machinery for authors, categories and enclosures had been a seventh of
+    /// encoding a first poll's items.
+    fn list<T>(
+        &mut self,
+        key: &str,
+        items: &[T],
+        each: impl Fn(&mut Vec<u8>, &T),
+    ) -> anyhow::Result<()> {
+        self.write(key, |json| {
+            json.push(b'[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    json.push(b',');
+                }
+                each(json, item);
+            }
+            json.push(b']');
+            Ok(())
+        })
     }
 }
 
@@ -1735,6 +1769,14 @@ fn stored_item(source: String, id: String, data: &str) -> anyhow::Result<Item> {
     item.id = id;
     finish(&mut item);
     Ok(item)
+}
+
+/// A string as [`push_json_str`] writes it, or `null`.
+fn push_json_opt(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => push_json_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 /// Writes `value` as serde_json does, by [`push_json_date`] when it can.
