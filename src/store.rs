@@ -758,6 +758,11 @@ impl Store {
             let mut rehash =
                 conn.prepare_cached("UPDATE items SET last_seen = ?2, hash = ?3 WHERE rowid = ?1")?;
             let mut data = conn.prepare_cached("SELECT data FROM items WHERE rowid = ?1")?;
+            let mut rewrite = conn.prepare_cached(
+                "UPDATE items SET last_seen = ?2, hash = ?3, data = ?4 WHERE rowid = ?1",
+            )?;
+            let mut has_article =
+                conn.prepare_cached("SELECT content IS NOT NULL FROM full_text WHERE url = ?1")?;
             let mut replace = conn.prepare_cached(
                 "UPDATE items SET sort_date = ?2, last_seen = ?3, hash = ?4, data = ?5
                  WHERE rowid = ?1",
@@ -825,27 +830,59 @@ impl Store {
                     // says so.
                     Some((row, old_hash)) => {
                         let mut item = item()?;
-                        let old_data =
-                            |data: &mut rusqlite::CachedStatement| -> anyhow::Result<String> {
-                                Ok(data.query_row([row], |r| r.get(0))?)
-                            };
+                        let mut read = None;
+                        let mut old = || -> anyhow::Result<Item> {
+                            if read.is_none() {
+                                let json: String = data.query_row([row], |r| r.get(0))?;
+                                let mut old: Item = serde_json::from_str(&json)
+                                    .context("stored item is not valid JSON")?;
+                                (old.id, old.source) = (item.id.clone(), item.source.clone());
+                                read = Some(old);
+                            }
+                            Ok(read.clone().expect("read just now"))
+                        };
+                        let cached = article(e)?;
+                        // An article the source's items got, kept while it is cached.
+                        let holds_article = match &e.link {
+                            Some(link) => has_article
+                                .query_row([link], |r| r.get::<_, bool>(0))
+                                .optional()?
+                                .unwrap_or(false),
+                            None => false,
+                        };
                         if let Some(kept) =
-                            same_when_sanitised(&old_hash, &item, hash, || old_data(&mut data))?
+                            same_when_sanitised(&old_hash, &item, hash, holds_article, &mut old)?
                         {
-                            rehash.execute(params![row, now, kept])?;
-                            article(e)?;
+                            match cached {
+                                // An item stored without its article (full text asked for
+                                // since) gets it.
+                                Some(content) if old()?.content.as_ref() != Some(&content) => {
+                                    let mut old = old()?;
+                                    finish(&mut old);
+                                    old.content = Some(content);
+                                    rewrite.execute(params![
+                                        row,
+                                        now,
+                                        kept,
+                                        serde_json::to_string(&old)?
+                                    ])?;
+                                }
+                                _ => {
+                                    rehash.execute(params![row, now, kept])?;
+                                }
+                            }
                             continue;
                         }
-                        let old: Item = serde_json::from_str(&old_data(&mut data)?)
-                            .context("stored item is not valid JSON")?;
+                        let old = old()?;
+                        // The hash of the item as listed, before the store dates it.
+                        let hash = match cached {
+                            Some(content) => put_article(&mut item, hash, content)?,
+                            None => hash.clone(),
+                        };
                         item.first_seen = old.first_seen;
                         if item.updated.is_none() || item.updated == old.updated {
                             item.updated = Some(poll.now);
                         }
-                        let hash = match article(e)? {
-                            Some(content) => put_article(&mut item, hash, content)?,
-                            None => hash.clone(),
-                        };
                         replace.execute(params![
                             row,
                             item.date().timestamp(),
@@ -1258,8 +1295,9 @@ impl Store {
     }
 
     /// Caches what `wanted`'s article page gave (the article, or why there is none) and puts
-    /// an article in the item's content. The item's hash is left as the source gave it, so
-    /// the next listing of the same item changes nothing.
+    /// an article in the item's content. The item's hash is left that of the item as the
+    /// source gave it (of its HTML sanitised, for an item stored raw), so the next listing of
+    /// the same item changes nothing.
     pub fn record_article(
         &mut self,
         source: &str,
@@ -1499,10 +1537,15 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
         json.push(b'}');
     })?;
     out.text("\"image\":", item.image.as_deref())?;
+    if let Some(base) = item.raw.as_ref().and_then(|raw| raw.base.as_deref()) {
+        // Without its query and fragment, which relative links in HTML seldom depend on
+        // and a signed feed URL changes on every request: every item would look changed.
+        let end = base.find(['?', '#']).unwrap_or(base.len());
+        out.hash.update(b",");
+        out.hash.update(&base.as_bytes()[..end]);
+    }
     out.hash.update(b"]");
     if let Some(raw) = &item.raw {
-        // Not hashed: a base URL that changes with every request (a signed URL) would have
-        // every item look changed. A new base alone is no change to the item.
         // As serde writes it (`Raw` has the one field), without its machinery per item.
         out.key("\"raw\":{");
         if let Some(base) = &raw.base {
@@ -1625,52 +1668,59 @@ const SHA256_LEN: usize = 32;
 const SANITISED_LEN: usize = 16;
 
 /// What follows the XXH3-128 of an item stored with its HTML as the source gave it
-/// ([`Item::raw`]), so that its hash tells which it is: 17 bytes. The base URL is not
-/// hashed.
+/// ([`Item::raw`]), so that its hash tells which it is: 17 bytes. Its base URL is hashed
+/// after the other fields, without its query and fragment.
 const RAW_HASH: u8 = b'r';
 
-/// Whether `item`, whose hash `new_hash` is not `old_hash`, is the stored item even so once
-/// both are sanitised: `old_hash` was made another way (SHA-256 by an older build, or over
-/// sanitised HTML where `item` has raw HTML), or the two differ only in what sanitising
-/// drops (a script's random number). If so, the hash to keep for it; `None` when it changed.
-/// `old_data` is the stored item's JSON, read only for a hash of raw HTML. Most items whose
-/// hash differs have changed; this costs them a sanitising.
+/// Whether `item`, whose hash `new_hash` is not `old_hash`, is the stored item `old` even
+/// so once both are sanitised: `old_hash` was made another way (SHA-256 by an older build,
+/// or over sanitised HTML where `item` has raw HTML, or the other way round), or the two
+/// differ only in what sanitising drops (a script's random number). If so, the hash to
+/// keep for it: `new_hash`, or the hash of `item` sanitised while `holds_article` (the
+/// stored item may hold an article in place of its content, which only such a hash still
+/// describes as the source listed it); `None` when it changed. Most items whose hash
+/// differs have changed; this costs them a sanitising.
 ///
-/// A hash of sanitised HTML is kept as it is: the stored item may hold an article in place
-/// of its content ([`Store::record_article`]), which only such a hash still describes as
-/// the source listed it. An item stored with its HTML raw holds no article (an article
-/// makes its hash one of sanitised HTML).
+/// `updated` is compared loosely: the store may have dated the stored item's last change
+/// itself (see [`Store::record_listing`]), which the source's listing does not show, so a
+/// date the source gives that is not later than the stored one is no change.
 fn same_when_sanitised(
     old_hash: &[u8],
     item: &Item,
     new_hash: &[u8],
-    old_data: impl FnOnce() -> anyhow::Result<String>,
+    holds_article: bool,
+    old: impl FnOnce() -> anyhow::Result<Item>,
 ) -> anyhow::Result<Option<Vec<u8>>> {
     let mut new = item.clone();
     finish(&mut new);
-    Ok(match old_hash.len() {
-        SHA256_LEN => {
-            let sanitised = encode(&new)?.hash;
-            (old_hash == sha256_as_before(&new)?).then_some(sanitised)
+    let listed = encode(&new)?.hash;
+    let matches = |new: &Item| -> anyhow::Result<bool> {
+        Ok(match old_hash.len() {
+            SHA256_LEN => old_hash == sha256_as_before(new)?,
+            SANITISED_LEN => old_hash == encode(new)?.hash,
+            _ => false,
+        })
+    };
+    let same = matches(&new)? || {
+        let mut old = old()?;
+        finish(&mut old);
+        if new
+            .updated
+            .is_none_or(|at| old.updated.is_some_and(|set| at <= set))
+        {
+            new.updated = old.updated;
         }
-        SANITISED_LEN => (old_hash == encode(&new)?.hash).then(|| old_hash.to_vec()),
-        _ => {
-            // The stored item is what the source listed, but for an `updated` the store
-            // may have set to the time it saw a change (see `record_listing`): a date the
-            // source gives that is not later is not a change.
-            let mut old: Item =
-                serde_json::from_str(&old_data()?).context("stored item is not valid JSON")?;
-            (old.id, old.source) = (new.id.clone(), new.source.clone());
-            finish(&mut old);
-            if new
-                .updated
-                .is_none_or(|at| old.updated.is_some_and(|set| at <= set))
-            {
-                new.updated = old.updated;
-            }
-            (hashed_fields(&old)? == hashed_fields(&new)?).then(|| new_hash.to_vec())
+        match old_hash.len() {
+            SHA256_LEN | SANITISED_LEN => matches(&new)?,
+            // A hash of raw HTML: the stored item is what the source listed (it holds no
+            // article: one in its place makes its hash one of sanitised HTML).
+            _ => hashed_fields(&old)? == hashed_fields(&new)?,
         }
-    })
+    };
+    Ok(same.then(|| match holds_article {
+        true => listed,
+        false => new_hash.to_vec(),
+    }))
 }
 
 /// The hash an older build stored for `item`: SHA-256 of the hashed fields as a JSON array,
@@ -2031,11 +2081,11 @@ mod tests {
             hex(&sha256_as_before(&full).unwrap()),
             "b796706879f55bb99751f9c5dd672ee5fbadc46f5d78df456b77b51b08fd6469"
         );
-        // An item kept raw: the same fields hashed (not its base), and a last byte saying the
-        // hash is of raw HTML.
+        // An item kept raw: its base hashed after the fields, without its query and fragment,
+        // and a last byte saying the hash is of raw HTML.
         let raw = Item {
             raw: Some(crate::model::Raw {
-                base: Some("https://example.org/".into()),
+                base: Some("https://example.org/?sig=1#top".into()),
             }),
             ..full.clone()
         };
@@ -2047,7 +2097,9 @@ mod tests {
         assert_eq!(encoded.json, serde_json::to_vec(&baseless).unwrap());
         let encoded = encode(&raw).unwrap();
         assert_eq!(encoded.json, serde_json::to_vec(&raw).unwrap());
-        let bytes = hashed_fields(&full).unwrap();
+        let mut bytes = hashed_fields(&full).unwrap();
+        bytes.pop();
+        bytes.extend_from_slice(b",https://example.org/]");
         let mut xxh3 = xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes().to_vec();
         xxh3.push(b'r');
         assert_eq!(encoded.hash, xxh3);
@@ -2546,11 +2598,7 @@ mod tests {
         };
         let same = r#"<p>A <a href="b">b</a><script>1</script></p>"#;
         assert_eq!(record(&mut store, same, 2), Changes::default());
-        assert_eq!(
-            hash_len(&store, "a"),
-            16,
-            "a hash of sanitised HTML is kept"
-        );
+        assert_eq!(hash_len(&store, "a"), 17, "rehashed: it holds no article");
         assert_eq!(record(&mut store, same, 3), Changes::default());
         let edited = r#"<p>A <a href="c">c</a><script>3</script></p>"#;
         assert_eq!(record(&mut store, edited, 4).updated, 1);
@@ -2571,10 +2619,10 @@ mod tests {
         );
     }
 
-    /// A new base alone is no change: it is not hashed (a signed feed URL would change it
-    /// on every poll). The HTML keeps the base it was stored with.
+    /// A base that changes only in its query (a signed feed URL, on every poll) is no
+    /// change; a base that moves the item's relative links is.
     #[test]
-    fn raw_html_under_another_base_is_unchanged() {
+    fn raw_html_under_another_base_is_unchanged_unless_its_links_move() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         let html = r#"<p><a href="b">b</a></p>"#;
@@ -2596,6 +2644,91 @@ mod tests {
             stored(&store)[0].content.as_deref(),
             Some(r#"<p><a href="https://example.org/dir/b">b</a></p>"#)
         );
+        let moved = [Item {
+            raw: Some(crate::model::Raw {
+                base: Some("https://example.net/dir/".into()),
+            }),
+            ..raw_item("a", html, 3)
+        }];
+        let changes = store
+            .record_poll("s", &poll(3, Some(&moved), None))
+            .unwrap();
+        assert_eq!(changes.updated, 1);
+        assert_eq!(
+            stored(&store)[0].content.as_deref(),
+            Some(r#"<p><a href="https://example.net/dir/b">b</a></p>"#)
+        );
+    }
+
+    /// An item the store dated itself (its source gives no dates) keeps its article, and
+    /// is not updated, when full text is turned on and off; one whose content changed while
+    /// full text was off gets its article back when it is turned on again.
+    #[test]
+    fn an_item_keeps_its_article_through_full_text_turned_on_and_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let undated = |html: &str| Item {
+            published: None,
+            ..raw_item("a", html, 1)
+        };
+        let sanitised = |html: &str| {
+            let mut item = undated(html);
+            crate::source::normalise::finish(&mut item);
+            item
+        };
+        let record = |store: &mut Store, item: Item, full_text: bool, day: u32| {
+            let listing = [item];
+            let poll = Poll {
+                full_text,
+                ..poll(day, Some(&listing), None)
+            };
+            store.record_listing("s", &poll).unwrap()
+        };
+        let wanted = Wanted {
+            id: "a".into(),
+            link: "https://example.org/a".into(),
+        };
+        let (first, edited) = ("<p>first</p>", "<p>edited</p>");
+        record(&mut store, undated(first), false, 1);
+        assert_eq!(
+            record(&mut store, undated(edited), false, 2)
+                .changes
+                .updated,
+            1
+        );
+        assert_eq!(stored(&store)[0].updated, Some(at(2)), "dated by the store");
+        let on = record(&mut store, sanitised(edited), true, 3);
+        assert_eq!(
+            (on.changes, on.wanted),
+            (Changes::default(), vec![wanted.clone()])
+        );
+        store
+            .record_article("s", &wanted, at(3), Ok("<p>the whole story</p>"))
+            .unwrap();
+        let story = Some("<p>the whole story</p>");
+        for (full_text, day) in [(true, 4), (false, 5), (true, 6)] {
+            let item = match full_text {
+                true => sanitised(edited),
+                false => undated(edited),
+            };
+            let again = record(&mut store, item, full_text, day);
+            assert_eq!(again.changes, Changes::default(), "day {day}");
+            assert!(again.wanted.is_empty());
+            let item = &stored(&store)[0];
+            assert_eq!(
+                (item.content.as_deref(), item.updated),
+                (story, Some(at(2)))
+            );
+        }
+        // Changed while full text is off: the source's content; on again, the article.
+        assert_eq!(
+            record(&mut store, undated(first), false, 7).changes.updated,
+            1
+        );
+        assert_eq!(stored(&store)[0].content.as_deref(), Some(first));
+        let on = record(&mut store, sanitised(first), true, 8);
+        assert_eq!(on.changes, Changes::default());
+        assert_eq!(stored(&store)[0].content.as_deref(), story);
     }
 
     /// Full text turned on, off and on again changes no item: an article is kept under the
