@@ -1537,14 +1537,15 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
         json.push(b'}');
     })?;
     out.text("\"image\":", item.image.as_deref())?;
-    if let Some(base) = item.raw.as_ref().and_then(|raw| raw.base.as_deref()) {
-        // Without its query and fragment, which relative links in HTML seldom depend on
-        // and a signed feed URL changes on every request: every item would look changed.
-        let end = base.find(['?', '#']).unwrap_or(base.len());
-        out.hash.update(b",");
-        out.hash.update(&base.as_bytes()[..end]);
-    }
     out.hash.update(b"]");
+    if let Some(base) = item.raw.as_ref().and_then(|raw| raw.base.as_deref()) {
+        // After the array, which ends it unambiguously. Without its query and fragment,
+        // which relative links in HTML seldom depend on and a signed feed URL changes on
+        // every request: every item would look changed.
+        let base = base.as_bytes();
+        let end = memchr::memchr2(b'?', b'#', base).unwrap_or(base.len());
+        out.hash.update(&base[..end]);
+    }
     if let Some(raw) = &item.raw {
         // As serde writes it (`Raw` has the one field), without its machinery per item.
         out.key("\"raw\":{");
@@ -1669,7 +1670,7 @@ const SANITISED_LEN: usize = 16;
 
 /// What follows the XXH3-128 of an item stored with its HTML as the source gave it
 /// ([`Item::raw`]), so that its hash tells which it is: 17 bytes. Its base URL is hashed
-/// after the other fields, without its query and fragment.
+/// after the array of the other fields, without its query and fragment.
 const RAW_HASH: u8 = b'r';
 
 /// Whether `item`, whose hash `new_hash` is not `old_hash`, is the stored item `old` even
@@ -2081,8 +2082,8 @@ mod tests {
             hex(&sha256_as_before(&full).unwrap()),
             "b796706879f55bb99751f9c5dd672ee5fbadc46f5d78df456b77b51b08fd6469"
         );
-        // An item kept raw: its base hashed after the fields, without its query and fragment,
-        // and a last byte saying the hash is of raw HTML.
+        // An item kept raw: its base hashed after the array of fields, without its query and
+        // fragment, and a last byte saying the hash is of raw HTML.
         let raw = Item {
             raw: Some(crate::model::Raw {
                 base: Some("https://example.org/?sig=1#top".into()),
@@ -2098,8 +2099,7 @@ mod tests {
         let encoded = encode(&raw).unwrap();
         assert_eq!(encoded.json, serde_json::to_vec(&raw).unwrap());
         let mut bytes = hashed_fields(&full).unwrap();
-        bytes.pop();
-        bytes.extend_from_slice(b",https://example.org/]");
+        bytes.extend_from_slice(b"https://example.org/");
         let mut xxh3 = xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes().to_vec();
         xxh3.push(b'r');
         assert_eq!(encoded.hash, xxh3);
