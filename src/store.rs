@@ -762,7 +762,7 @@ impl Store {
                 "UPDATE items SET last_seen = ?2, hash = ?3, data = ?4 WHERE rowid = ?1",
             )?;
             let mut has_article =
-                conn.prepare_cached("SELECT content IS NOT NULL FROM full_text WHERE url = ?1")?;
+                conn.prepare_cached("SELECT content FROM full_text WHERE url = ?1")?;
             let mut replace = conn.prepare_cached(
                 "UPDATE items SET sort_date = ?2, last_seen = ?3, hash = ?4, data = ?5
                  WHERE rowid = ?1",
@@ -842,12 +842,17 @@ impl Store {
                             Ok(read.clone().expect("read just now"))
                         };
                         let cached = article(e)?;
-                        // An article the source's items got, kept while it is cached.
-                        let holds_article = match &e.link {
+                        // Whether the stored item holds the article cached for its link in
+                        // place of its content (the table is by URL, for every source).
+                        let kept_article: Option<String> = match &e.link {
                             Some(link) => has_article
-                                .query_row([link], |r| r.get::<_, bool>(0))
+                                .query_row([link], |r| r.get(0))
                                 .optional()?
-                                .unwrap_or(false),
+                                .flatten(),
+                            None => None,
+                        };
+                        let holds_article = match kept_article {
+                            Some(article) => old()?.content == Some(article),
                             None => false,
                         };
                         if let Some(kept) =
@@ -855,7 +860,8 @@ impl Store {
                         {
                             match cached {
                                 // An item stored without its article (full text asked for
-                                // since) gets it.
+                                // since) gets it: an update to what a feed shows, though
+                                // not to the item as its source lists it.
                                 Some(content) if old()?.content.as_ref() != Some(&content) => {
                                     let mut old = old()?;
                                     finish(&mut old);
@@ -866,6 +872,7 @@ impl Store {
                                         kept,
                                         serde_json::to_string(&old)?
                                     ])?;
+                                    changes.updated += 1;
                                 }
                                 _ => {
                                     rehash.execute(params![row, now, kept])?;
@@ -2726,8 +2733,15 @@ mod tests {
             1
         );
         assert_eq!(stored(&store)[0].content.as_deref(), Some(first));
+        // A change only in what sanitising drops leaves it so.
+        let scripted = undated("<p>first</p><script>1</script>");
+        assert_eq!(
+            record(&mut store, scripted, false, 7).changes,
+            Changes::default()
+        );
+        assert_eq!(stored(&store)[0].content.as_deref(), Some(first));
         let on = record(&mut store, sanitised(first), true, 8);
-        assert_eq!(on.changes, Changes::default());
+        assert_eq!(on.changes.updated, 1, "its feeds show the article again");
         assert_eq!(stored(&store)[0].content.as_deref(), story);
     }
 
