@@ -49,13 +49,13 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<DateTime<Utc>>,
     /// Sanitised HTML with absolute URLs (as the source gave it while [`Item::raw`] is
-    /// set). In: RSS `description`, Atom `summary`, JSON `summary`/`content_text`. Out: RSS `description`, Atom `summary type="html"`, JSON
-    /// `summary` (as text).
+    /// set). In: RSS `description`, Atom `summary`, JSON `summary`/`content_text`. Out:
+    /// RSS `description`, Atom `summary type="html"`, JSON `summary` (as text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// Sanitised HTML with absolute URLs (as the source gave it while [`Item::raw`] is
-    /// set). In: RSS `content:encoded`, Atom `content`, JSON `content_html`. Out: RSS `content:encoded`, Atom `content type="html"`, JSON
-    /// `content_html`.
+    /// set). In: RSS `content:encoded`, Atom `content`, JSON `content_html`. Out: RSS
+    /// `content:encoded`, Atom `content type="html"`, JSON `content_html`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// In: RSS `category`, Atom `category term`/`label`, JSON `tags`. Out: the same.

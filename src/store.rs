@@ -843,13 +843,15 @@ impl Store {
                         };
                         let cached = article(e)?;
                         // Whether the stored item holds the article cached for its link in
-                        // place of its content (the table is by URL, for every source).
-                        let kept_article: Option<String> = match &e.link {
-                            Some(link) => has_article
+                        // place of its content (the table is by URL, for every source):
+                        // `cached` is that article when the source asks for full text.
+                        let kept_article: Option<String> = match (&e.link, poll.full_text) {
+                            (_, true) => cached.clone(),
+                            (Some(link), false) => has_article
                                 .query_row([link], |r| r.get(0))
                                 .optional()?
                                 .flatten(),
-                            None => None,
+                            (None, false) => None,
                         };
                         let holds_article = match kept_article {
                             Some(article) => old()?.content == Some(article),
