@@ -1711,7 +1711,13 @@ fn same_when_sanitised(
             _ => false,
         })
     };
-    let same = matches(&new)? || {
+    // The listing as it is first: its sanitised hash is made once, for both uses.
+    let as_listed = match old_hash.len() {
+        SHA256_LEN => old_hash == sha256_as_before(&new)?,
+        SANITISED_LEN => old_hash == listed,
+        _ => false,
+    };
+    let same = as_listed || {
         let mut old = old()?;
         finish(&mut old);
         if new
