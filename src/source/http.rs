@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use tokio::io::AsyncReadExt;
@@ -55,7 +56,8 @@ pub enum Fetched {
 /// A response body and what came with it.
 #[derive(Debug)]
 pub struct Body {
-    pub bytes: Vec<u8>,
+    /// As the client handed it over when it came in one piece, as most do.
+    pub bytes: Bytes,
     /// The URL after redirects: the base for relative links.
     pub url: Url,
     /// The Content-Type header, for its charset only.
@@ -226,17 +228,33 @@ impl Fetcher {
                 limit: self.max_body,
             });
         }
-        // Room for the length the server gave (at most `max_body`, checked above), not a
-        // buffer grown and copied a dozen times.
-        let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+        // A body read in one piece, as most are (the 5000 feeds of the benchmark came in
+        // 5,851 pieces), is kept as it came rather than copied. One in several is put
+        // together in room for the length the server gave (at most `max_body`, checked
+        // above).
+        let mut first = Bytes::new();
+        let mut joined: Option<Vec<u8>> = None;
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
-            if (bytes.len() + chunk.len()) as u64 > self.max_body {
+            let read = joined.as_ref().map_or(first.len(), Vec::len);
+            if (read + chunk.len()) as u64 > self.max_body {
                 return Err(FetchError::TooLarge {
                     limit: self.max_body,
                 });
             }
-            bytes.extend_from_slice(&chunk);
+            match &mut joined {
+                Some(bytes) => bytes.extend_from_slice(&chunk),
+                None if first.is_empty() => first = chunk,
+                None => {
+                    let room =
+                        (response.content_length().unwrap_or(0) as usize).max(read + chunk.len());
+                    let mut bytes = Vec::with_capacity(room);
+                    bytes.extend_from_slice(&first);
+                    bytes.extend_from_slice(&chunk);
+                    joined = Some(bytes);
+                }
+            }
         }
+        let bytes = joined.map_or(first, Bytes::from);
         let headers = response.headers();
         Ok(Fetched::Body(Body {
             bytes,
@@ -290,7 +308,7 @@ impl Fetcher {
             });
         }
         Ok(Fetched::Body(Body {
-            bytes,
+            bytes: bytes.into(),
             url: url.clone(),
             content_type: None,
             status: None,
@@ -545,5 +563,70 @@ mod tests {
         let one = ["http://a.example/1", "http://A.EXAMPLE/2"];
         let (_, host) = most_in_flight(Limits::new(32, 1), &one, 10).await;
         assert_eq!(host, 1, "host names are compared without case");
+    }
+
+    /// A server on 127.0.0.1 that answers every request with `head` and then `pieces`,
+    /// each written on its own, 30 ms apart, so that the client reads them one by one.
+    async fn serve_in_pieces(head: String, pieces: Vec<Vec<u8>>) -> Url {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let (head, pieces) = (head.clone(), pieces.clone());
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    let _ = socket.read(&mut request).await;
+                    socket.write_all(head.as_bytes()).await.unwrap();
+                    for piece in pieces {
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        socket.write_all(&piece).await.unwrap();
+                        socket.flush().await.unwrap();
+                    }
+                });
+            }
+        });
+        Url::parse(&format!("http://{addr}/feed.xml")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_body_that_comes_in_pieces_is_read_whole() {
+        let feed: Vec<u8> = (0..3000u32)
+            .flat_map(|i| format!("<item><guid>{i}</guid></item>").into_bytes())
+            .collect();
+        let thirds: Vec<Vec<u8>> = feed
+            .chunks(feed.len() / 3 + 1)
+            .map(<[u8]>::to_vec)
+            .collect();
+        assert_eq!(thirds.len(), 3);
+        let config = crate::config::Config::parse("", Path::new("syndic.toml")).unwrap();
+        let fetcher = Fetcher::new(&config.daemon).unwrap();
+        // With a length, and chunked without one.
+        let sized = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", feed.len());
+        let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_owned();
+        let mut frames: Vec<Vec<u8>> = thirds
+            .iter()
+            .map(|t| {
+                [
+                    format!("{:x}\r\n", t.len()).into_bytes(),
+                    t.clone(),
+                    b"\r\n".to_vec(),
+                ]
+                .concat()
+            })
+            .collect();
+        frames.push(b"0\r\n\r\n".to_vec());
+        for (head, pieces) in [(sized, thirds.clone()), (chunked, frames)] {
+            let url = serve_in_pieces(head.clone(), pieces).await;
+            let fetched = fetcher.fetch(&url, &Validators::default()).await;
+            let Ok(Fetched::Body(body)) = fetched else {
+                panic!("{head:?}: {fetched:?}");
+            };
+            assert!(
+                body.bytes[..] == feed[..],
+                "{head:?}: {} bytes",
+                body.bytes.len()
+            );
+        }
     }
 }

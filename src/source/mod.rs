@@ -403,7 +403,7 @@ mod tests {
         let page =
             format!("<ul><li><a href='/a'>A</a></li></ul><a class='next' href='{next}'>more</a>");
         let body = http::Body {
-            bytes: page.as_bytes().to_vec(),
+            bytes: page.into(),
             url: source.url.clone(),
             content_type: Some("text/html".into()),
             status: Some(200),
