@@ -761,8 +761,6 @@ impl Store {
             let mut rewrite = conn.prepare_cached(
                 "UPDATE items SET last_seen = ?2, hash = ?3, data = ?4 WHERE rowid = ?1",
             )?;
-            let mut has_article =
-                conn.prepare_cached("SELECT content FROM full_text WHERE url = ?1")?;
             let mut replace = conn.prepare_cached(
                 "UPDATE items SET sort_date = ?2, last_seen = ?3, hash = ?4, data = ?5
                  WHERE rowid = ?1",
@@ -847,7 +845,12 @@ impl Store {
                         // `cached` is that article when the source asks for full text.
                         let kept_article: Option<String> = match (&e.link, poll.full_text) {
                             (_, true) => cached.clone(),
-                            (Some(link), false) => has_article
+                            // The query of `cached`, which `article` holds: prepared
+                            // only on this rare path, as the statement cache keeps one
+                            // statement per query, and a second one taken beside it on
+                            // every recording was prepared anew on every poll.
+                            (Some(link), false) => conn
+                                .prepare_cached("SELECT content FROM full_text WHERE url = ?1")?
                                 .query_row([link], |r| r.get(0))
                                 .optional()?
                                 .flatten(),
