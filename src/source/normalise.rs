@@ -118,6 +118,34 @@ impl Chars {
     }
 }
 
+/// `s` stripped of the characters XML forbids, its mojibake repaired when `repair` says,
+/// and its whitespace collapsed: `s` itself when none of that changes it, as is most often
+/// so, rather than a copy (a title, an author and a few categories an item).
+fn clean_text(s: String, chars: Chars, repair: bool) -> String {
+    let changed = {
+        let stripped = chars.strip(&s);
+        let repaired = match repair {
+            true => text::repair_mojibake(&stripped),
+            false => Cow::Borrowed(&*stripped),
+        };
+        match (&stripped, &repaired) {
+            (Cow::Borrowed(_), Cow::Borrowed(_)) if text::is_collapsed(&s) => None,
+            _ => Some(text::collapse_whitespace(&repaired)),
+        }
+    };
+    changed.unwrap_or(s)
+}
+
+/// `s` trimmed and stripped of the characters XML forbids: `s` itself when neither changes
+/// it, rather than a copy.
+fn trimmed(s: String, chars: Chars) -> String {
+    let same = s.trim().len() == s.len() && matches!(chars.strip(&s), Cow::Borrowed(_));
+    match same {
+        true => s,
+        false => chars.strip(s.trim()).into_owned(),
+    }
+}
+
 thread_local! {
     /// Each thread's sanitiser, kept from one document to the next: making its allow-lists
     /// cost about as much as cleaning a small feed's items.
@@ -132,15 +160,23 @@ fn item(
     chars: Chars,
     sanitise: Sanitise,
 ) -> Option<Item> {
-    let title = e
-        .title
-        .as_deref()
-        .map(|t| text::collapse_whitespace(&text::repair_mojibake(&chars.strip(t))))
-        .filter(|t| !t.is_empty());
     let link = e
         .link
         .as_deref()
         .and_then(|l| web_url(l, chars).or_else(|| local_url(l, e.base.as_deref())));
+    // Made from the title as the source gave it, which is cleaned in place after.
+    let id = item_id(
+        e.id,
+        source,
+        link.as_deref(),
+        &e.title,
+        e.content.as_ref().or(e.summary.as_ref()),
+        chars,
+    );
+    let title = e
+        .title
+        .map(|t| clean_text(t, chars, true))
+        .filter(|t| !t.is_empty());
     let mut enclosures: Vec<Enclosure> = Vec::new();
     for enc in e.enclosures.into_iter().take(MAX_LIST) {
         let Some(url) = web_url(&enc.url, chars) else {
@@ -177,21 +213,13 @@ fn item(
     if !more && summary.is_none() && content.is_none() {
         return None;
     }
-    let id = item_id(
-        &e.id,
-        source,
-        link.as_deref(),
-        &e.title,
-        e.content.as_ref().or(e.summary.as_ref()),
-        chars,
-    );
     let (summary, content) = match raw {
         Some(_) => (e.summary, e.content),
         None => (summary, content),
     };
     let mut categories: Vec<String> = Vec::new();
-    for c in e.categories.iter().take(MAX_LIST) {
-        let c = text::collapse_whitespace(&chars.strip(c));
+    for c in e.categories.into_iter().take(MAX_LIST) {
+        let c = clean_text(c, chars, false);
         if !c.is_empty() && !categories.contains(&c) {
             categories.push(c);
         }
@@ -201,7 +229,7 @@ fn item(
         source: source.to_owned(),
         title,
         link,
-        authors: (e.authors.iter().take(MAX_LIST))
+        authors: (e.authors.into_iter().take(MAX_LIST))
             .filter_map(|p| person(p, chars))
             .collect(),
         // An entry dated only by `updated` (common in Atom) is published then: the item is
@@ -221,7 +249,7 @@ fn item(
 
 /// The id rule of [`Item::id`].
 fn item_id(
-    id: &Option<String>,
+    id: Option<String>,
     source: &str,
     link: Option<&str>,
     title: &Option<String>,
@@ -229,11 +257,7 @@ fn item_id(
     chars: Chars,
 ) -> String {
     let source = utf8_percent_encode(source, URN_SOURCE);
-    if let Some(id) = id
-        .as_deref()
-        .map(|i| chars.strip(i.trim()).into_owned())
-        .filter(|i| !i.is_empty())
-    {
+    if let Some(id) = id.map(|i| trimmed(i, chars)).filter(|i| !i.is_empty()) {
         if is_absolute_uri(&id) {
             return id;
         }
@@ -323,10 +347,9 @@ fn local_url(url: &str, base: Option<&Url>) -> Option<String> {
     (parsed.scheme() == "file").then(|| parsed.into())
 }
 
-fn person(p: &Person, chars: Chars) -> Option<Person> {
-    let clean = |s: &str| text::collapse_whitespace(&chars.strip(s));
-    let name = clean(&p.name);
-    let email = p.email.as_deref().map(clean).filter(|e| !e.is_empty());
+fn person(p: Person, chars: Chars) -> Option<Person> {
+    let name = clean_text(p.name, chars, false);
+    let email = (p.email.map(|e| clean_text(e, chars, false))).filter(|e| !e.is_empty());
     let url = p.url.as_deref().and_then(|u| web_url(u, chars));
     let name = if name.is_empty() {
         email.clone().or_else(|| url.clone())?
@@ -791,6 +814,34 @@ mod tests {
             .into_iter()
             .map(|i| i.id)
             .collect()
+    }
+
+    /// Titles, ids, authors and categories are cleaned whether or not a step changes them:
+    /// each step alone, and none (the text then kept as it was).
+    #[test]
+    fn text_is_cleaned_one_step_at_a_time() {
+        let mut e = entry(Some("ab\u{1}c"), None, "CafÃ© â€\u{201d} menu");
+        e.categories = vec!["  rust ".into(), "as is".into(), "x\u{1}y".into()];
+        e.authors = vec![Person {
+            name: "Ann\n  Lee".into(),
+            email: Some("ann@example.org".into()),
+            url: None,
+        }];
+        let one = |e: Entry| normalise(doc(vec![e]), "s", now()).remove(0);
+        let item = one(e);
+        assert_eq!(item.title.as_deref(), Some("Café — menu"), "mojibake alone");
+        assert_eq!(item.id, "urn:syndic:s:abc", "a forbidden character alone");
+        assert_eq!(item.categories, ["rust", "as is", "xy"]);
+        assert_eq!(item.authors[0].name, "Ann Lee");
+        assert_eq!(item.authors[0].email.as_deref(), Some("ann@example.org"));
+        // Mojibake whose bytes hold no lead byte of a space (Ì misread).
+        let item = one(entry(Some("t"), None, "\u{c3}\u{152}sola"));
+        assert_eq!(item.title.as_deref(), Some("\u{cc}sola"));
+        let item = one(entry(Some(" ab "), None, "As it is"));
+        assert_eq!(
+            (item.id.as_str(), item.title.as_deref()),
+            ("urn:syndic:s:ab", Some("As it is"))
+        );
     }
 
     #[test]

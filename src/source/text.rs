@@ -180,6 +180,22 @@ pub fn trim(s: &str) -> &str {
 
 /// Collapses runs of whitespace into one space and trims the ends.
 pub fn collapse_whitespace(s: &str) -> String {
+    if is_collapsed(s) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Whether [`collapse_whitespace`] leaves `s` as it is. It may say no of a string it would
+/// leave, one with a non-ASCII character that only shares its lead byte with a space.
+pub fn is_collapsed(s: &str) -> bool {
     // Most strings are already collapsed: no ASCII whitespace but single inner spaces, and no
     // lead byte of a non-ASCII space (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000).
     let b = s.as_bytes();
@@ -192,21 +208,10 @@ pub fn collapse_whitespace(s: &str) -> String {
     // Branch-free so that it vectorises: this runs on every title, name and category, and
     // looking byte by byte for each until one was found cost 440 instructions a string.
     let double = b.iter().zip(&b[1.min(b.len())..]);
-    let clean = b.first() != Some(&b' ')
+    b.first() != Some(&b' ')
         && b.last() != Some(&b' ')
         && !b.iter().fold(false, |bad, &c| bad | other(c))
-        && !double.fold(false, |bad, (&x, &y)| bad | ((x == b' ') & (y == b' ')));
-    if clean {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
+        && !double.fold(false, |bad, (&x, &y)| bad | ((x == b' ') & (y == b' ')))
 }
 
 /// Whether `s` contains something that reads as an HTML tag or an entity reference: the
