@@ -2661,30 +2661,27 @@ mod tests {
         store
             .record_poll("s", &poll(1, Some(&listing), None))
             .unwrap();
-        let moved = [Item {
-            raw: Some(crate::model::Raw {
-                base: Some("https://example.org/dir/?sig=2".into()),
-            }),
-            ..raw_item("a", html, 2)
-        }];
-        let changes = store
-            .record_poll("s", &poll(2, Some(&moved), None))
-            .unwrap();
-        assert_eq!(changes, Changes::default());
+        // The same item listed on `day` under `base`.
+        let under = |store: &mut Store, base: &str, day| {
+            let moved = [Item {
+                raw: Some(crate::model::Raw {
+                    base: Some(base.into()),
+                }),
+                ..raw_item("a", html, day)
+            }];
+            store
+                .record_poll("s", &poll(day, Some(&moved), None))
+                .unwrap()
+        };
+        assert_eq!(
+            under(&mut store, "https://example.org/dir/?sig=2", 2),
+            Changes::default()
+        );
         assert_eq!(
             stored(&store)[0].content.as_deref(),
             Some(r#"<p><a href="https://example.org/dir/b">b</a></p>"#)
         );
-        let moved = [Item {
-            raw: Some(crate::model::Raw {
-                base: Some("https://example.net/dir/".into()),
-            }),
-            ..raw_item("a", html, 3)
-        }];
-        let changes = store
-            .record_poll("s", &poll(3, Some(&moved), None))
-            .unwrap();
-        assert_eq!(changes.updated, 1);
+        assert_eq!(under(&mut store, "https://example.net/dir/", 3).updated, 1);
         assert_eq!(
             stored(&store)[0].content.as_deref(),
             Some(r#"<p><a href="https://example.net/dir/b">b</a></p>"#)
