@@ -787,7 +787,7 @@ impl Store {
                             let hash = put_article(&mut item, hash, content)?;
                             (Cow::Owned(serde_json::to_vec(&item)?), Cow::Owned(hash))
                         }
-                        None => (Cow::Borrowed(json), Cow::Borrowed(hash)),
+                        None => (Cow::Borrowed(json), Cow::Borrowed(&hash[..])),
                     };
                     let inserted = insert.execute(params![
                         source,
@@ -815,7 +815,7 @@ impl Store {
                 }
                 match stored {
                     None => anyhow::bail!("item {:?} is neither stored nor new", e.id),
-                    Some((row, old_hash)) if old_hash == *hash => {
+                    Some((row, old_hash)) if old_hash[..] == hash[..] => {
                         touch.execute(params![row, now])?;
                         // An article never fetched (a run stopped between recording the
                         // listing and fetching the page, or full text asked for since) is
@@ -889,7 +889,7 @@ impl Store {
                         // The hash of the item as listed, before the store dates it.
                         let hash = match cached {
                             Some(content) => put_article(&mut item, hash, content)?,
-                            None => hash.clone(),
+                            None => hash.to_vec(),
                         };
                         item.first_seen = old.first_seen;
                         if item.updated.is_none() || item.updated == old.updated {
@@ -1486,7 +1486,7 @@ pub struct Encoded {
     first_seen: i64,
     /// The page of its article, for a full-text source.
     link: Option<String>,
-    hash: Vec<u8>,
+    hash: ItemHash,
     /// UTF-8, as it is written from strings, and stored as text without being checked
     /// again (a pass over every item's bytes).
     json: Vec<u8>,
@@ -1583,10 +1583,7 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     out.key("\"first_seen\":");
     write_date(&mut out.json, Some(&item.first_seen))?;
     out.json.push(b'}');
-    let mut hash = out.hash.digest128().to_le_bytes().to_vec();
-    if item.raw.is_some() {
-        hash.push(RAW_HASH);
-    }
+    let hash = ItemHash::new(out.hash.digest128(), item.raw.is_some());
     Ok(Encoded {
         id: item.id.clone(),
         sort_date: item.date().timestamp(),
@@ -1595,6 +1592,31 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
         hash,
         json: out.json,
     })
+}
+
+/// An item's hash as [`encode`] makes it: XXH3-128, then [`RAW_HASH`] when its HTML is as
+/// the source gave it. Held in place: a vector of its own had been an allocation per item,
+/// grown once for the last byte, made on a reading thread and freed on the writer's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ItemHash {
+    bytes: [u8; SANITISED_LEN + 1],
+    raw: bool,
+}
+
+impl ItemHash {
+    fn new(xxh3: u128, raw: bool) -> ItemHash {
+        let mut bytes = [RAW_HASH; SANITISED_LEN + 1];
+        bytes[..SANITISED_LEN].copy_from_slice(&xxh3.to_le_bytes());
+        ItemHash { bytes, raw }
+    }
+}
+
+impl std::ops::Deref for ItemHash {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..SANITISED_LEN + usize::from(self.raw)]
+    }
 }
 
 /// What [`encode`] writes to.
@@ -1679,7 +1701,7 @@ fn put_article(item: &mut Item, hash: &[u8], article: String) -> anyhow::Result<
     let hash = match item.raw {
         Some(_) => {
             finish(item);
-            encode(item)?.hash
+            encode(item)?.hash.to_vec()
         }
         None => hash.to_vec(),
     };
@@ -1723,14 +1745,14 @@ fn same_when_sanitised(
     let matches = |new: &Item| -> anyhow::Result<bool> {
         Ok(match old_hash.len() {
             SHA256_LEN => old_hash == sha256_as_before(new)?,
-            SANITISED_LEN => old_hash == encode(new)?.hash,
+            SANITISED_LEN => old_hash == &encode(new)?.hash[..],
             _ => false,
         })
     };
     // The listing as it is first: its sanitised hash is made once, for both uses.
     let as_listed = match old_hash.len() {
         SHA256_LEN => old_hash == sha256_as_before(&new)?,
-        SANITISED_LEN => old_hash == listed,
+        SANITISED_LEN => old_hash == &listed[..],
         _ => false,
     };
     let same = as_listed || {
@@ -1750,7 +1772,7 @@ fn same_when_sanitised(
         }
     };
     Ok(same.then(|| match holds_article {
-        true => listed,
+        true => listed.to_vec(),
         false => new_hash.to_vec(),
     }))
 }
@@ -2133,13 +2155,13 @@ mod tests {
         bytes.extend_from_slice(b"https://example.org/");
         let mut xxh3 = xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes().to_vec();
         xxh3.push(b'r');
-        assert_eq!(encoded.hash, xxh3);
+        assert_eq!(encoded.hash[..], xxh3);
         for item in [full, item("a", None, 1), Item::new("s", "b", at(2))] {
             let encoded = encode(&item).unwrap();
             assert_eq!(encoded.json, serde_json::to_vec(&item).unwrap());
             let bytes = hashed_fields(&item).unwrap();
             let xxh3 = xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes();
-            assert_eq!(encoded.hash, xxh3, "{item:?}");
+            assert_eq!(encoded.hash[..], xxh3, "{item:?}");
             let sha256 = Sha256::digest(&bytes).to_vec();
             assert_eq!(sha256_as_before(&item).unwrap(), sha256, "{item:?}");
         }

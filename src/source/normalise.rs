@@ -197,7 +197,8 @@ fn item(
     let more = title.is_some() || link.is_some() || !enclosures.is_empty();
     let has_html = e.summary.is_some() || e.content.is_some();
     let raw = (sanitise == Sanitise::Later && more && has_html).then(|| Raw {
-        base: e.base.as_deref().map(Url::to_string),
+        // Not by `Display`, whose formatting machinery had cost more than the copy.
+        base: e.base.as_deref().map(|base| base.as_str().to_owned()),
     });
     let (summary, content) = match raw {
         // Taken as they are once the id is made from them.
