@@ -1876,7 +1876,7 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut copied = 0;
-    let mut escape = |out: &mut Vec<u8>, n: usize| {
+    let escape = |out: &mut Vec<u8>, copied: &mut usize, n: usize| {
         let escaped: &[u8] = match bytes[n] {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -1894,27 +1894,42 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
                 b"0123456789abcdef"[usize::from(c & 0xf)],
             ],
         };
-        out.extend_from_slice(&bytes[copied..n]);
+        out.extend_from_slice(&bytes[*copied..n]);
         out.extend_from_slice(escaped);
-        copied = n + 1;
+        *copied = n + 1;
     };
-    let blocks = bytes.chunks_exact(16);
-    let tail = bytes.len() - blocks.remainder().len();
-    for (i, block) in blocks.enumerate() {
+    let mut at = 0;
+    while let Some(block) = bytes.get(at..at + 16) {
         let mut found = escapes(block.try_into().expect("sixteen bytes"));
-        while found != 0 {
-            let byte = found.trailing_zeros() / 8;
-            escape(out, 16 * i + byte as usize);
-            found &= !(0xFF << (8 * byte));
+        if found != 0 {
+            escape_found(out, &mut copied, at, &mut found, &escape);
         }
+        at += 16;
     }
-    for (n, &c) in bytes.iter().enumerate().skip(tail) {
+    for (n, &c) in bytes.iter().enumerate().skip(at) {
         if needs_escape(c) {
-            escape(out, n);
+            escape(out, &mut copied, n);
         }
     }
     out.extend_from_slice(&bytes[copied..]);
     out.push(b'"');
+}
+
+/// Escapes each byte `found` flags in the block at `at`, by `escape`: out of line, so that
+/// the loop over blocks without any keeps its state in registers.
+#[inline(never)]
+fn escape_found(
+    out: &mut Vec<u8>,
+    copied: &mut usize,
+    at: usize,
+    found: &mut u128,
+    escape: &impl Fn(&mut Vec<u8>, &mut usize, usize),
+) {
+    while *found != 0 {
+        let byte = found.trailing_zeros() / 8;
+        escape(out, copied, at + byte as usize);
+        *found &= !(0xFF << (8 * byte));
+    }
 }
 
 /// Whether JSON escapes `c` in a string: a control character, `"` or `\`.
