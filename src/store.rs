@@ -718,6 +718,10 @@ impl Store {
         let mut wanted = Vec::new();
         // The source had nothing stored before this poll (its first).
         let mut fresh = false;
+        // Whether retention is due (see below): only after a listing, at most once per
+        // `every`.
+        let mut prune = false;
+        let every = prune_every(poll.retain);
         let made: Vec<Encoded>;
         let listing = match (poll.encoded, poll.items) {
             (Some(encoded), _) => Some(encoded),
@@ -767,9 +771,14 @@ impl Store {
             )?;
             // A source with nothing stored (its first poll) has no item to find: an id listed
             // twice is found when its second insert fails.
-            fresh = !conn
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE source = ?1)")?
-                .query_row([source], |r| r.get::<_, bool>(0))?;
+            let (stored, pruned): (bool, Option<i64>) = conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM items WHERE source = ?1),
+                            (SELECT pruned FROM sources WHERE name = ?1)",
+                )?
+                .query_row([source], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            fresh = !stored;
+            prune = pruned.is_none_or(|at| at <= now - every);
             // A source's first listing, when its ids are distinct (so that no row can be
             // there already), goes in [`INSERT_ROWS`] rows to a statement, and what is left
             // of it one row at a time below.
@@ -963,15 +972,16 @@ impl Store {
         conn.prepare_cached(
             "INSERT INTO sources (name, etag, last_modified, last_fetch, last_success, last_listed,
                                   last_status, last_error, failures, fresh_until, moved_to, url,
-                                  digest)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?8, ?5, ?7, 0, ?9, ?10, ?11, ?12)
+                                  digest, pruned)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?8, ?5, ?7, 0, ?9, ?10, ?11, ?12, CASE WHEN ?13 THEN ?4 END)
              ON CONFLICT (name) DO UPDATE SET
                  etag = CASE WHEN ?6 THEN excluded.etag ELSE etag END,
                  last_modified = CASE WHEN ?6 THEN excluded.last_modified ELSE last_modified END,
                  digest = CASE WHEN ?6 THEN excluded.digest ELSE digest END,
                  last_fetch = ?4, last_success = ?4, last_listed = coalesce(?8, last_listed),
                  last_status = ?5, last_error = ?7, failures = 0,
-                 retry_at = NULL, fresh_until = ?9, gone_url = NULL, moved_to = ?10, url = ?11",
+                 retry_at = NULL, fresh_until = ?9, gone_url = NULL, moved_to = ?10, url = ?11,
+                 pruned = CASE WHEN ?13 THEN ?4 ELSE pruned END",
         )?
         .execute(params![
             source,
@@ -985,7 +995,8 @@ impl Store {
             poll.fresh_until.map(ceil_seconds),
             poll.moved_to,
             poll.url,
-            poll.validators.and_then(|v| v.digest.as_deref())
+            poll.validators.and_then(|v| v.digest.as_deref()),
+            prune
         ])?;
         // Retention: an item goes once its source has not listed it for `retain`, unless it
         // is among the source's newest. What the last listing held is listed still, however
@@ -995,29 +1006,23 @@ impl Store {
         // all answered 304. It reads every row of the source, so it runs at most once per
         // tenth of `retain` (at most a day): polling 5000 sources into a store of 695,000
         // items spent 2.8 s of its 6.2 s of store time on it.
-        let every = prune_every(poll.retain);
-        let pruned: Option<i64> = conn
-            .prepare_cached("SELECT pruned FROM sources WHERE name = ?1")?
-            .query_row([source], |r| r.get(0))?;
-        // Retention cannot remove anything from a source's first poll: all it holds was listed
-        // now. Skipping it there spared 5000 new sources a read of all their rows.
-        if listing.is_some() && pruned.is_none_or(|at| at <= now - every) {
-            conn.prepare_cached("UPDATE sources SET pruned = ?2 WHERE name = ?1")?
-                .execute(params![source, now])?;
-            if !fresh {
-                changes.removed = conn
-                    .prepare_cached(
-                        "DELETE FROM items WHERE source = ?1 AND last_seen < ?2
+        // The poll recorded above noted the time when `prune` (read with `fresh`) said that
+        // retention is due. Retention cannot remove anything from a source's first poll: all
+        // it holds was listed now. Skipping it there spared 5000 new sources a read of all
+        // their rows.
+        if prune && !fresh {
+            changes.removed = conn
+                .prepare_cached(
+                    "DELETE FROM items WHERE source = ?1 AND last_seen < ?2
                AND last_seen < coalesce((SELECT last_listed FROM sources WHERE name = ?1), ?2)
                AND id NOT IN
                  (SELECT id FROM items WHERE source = ?1 ORDER BY sort_date DESC, id LIMIT ?3)",
-                    )?
-                    .execute(params![
-                        source,
-                        now - poll.retain.as_secs().min(i64::MAX as u64) as i64,
-                        poll.keep_newest as i64
-                    ])?;
-            }
+                )?
+                .execute(params![
+                    source,
+                    now - poll.retain.as_secs().min(i64::MAX as u64) as i64,
+                    poll.keep_newest as i64
+                ])?;
         }
         self.commit_own(tx)?;
         Ok(Recorded { changes, wanted })
@@ -3006,17 +3011,25 @@ mod tests {
         let all: Vec<Item> = (1..=5)
             .map(|d| item(&format!("i{d}"), Some(d), 1))
             .collect();
+        let pruned = |store: &Store| -> Option<i64> {
+            let sql = "SELECT pruned FROM sources WHERE name = 's'";
+            store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+        };
         store.record_poll("s", &poll(1, Some(&all), None)).unwrap();
+        // A first poll counts as retention run: it could remove nothing.
+        assert_eq!(pruned(&store), Some(at(1).timestamp()));
         let newest = [item("i5", Some(5), 5)];
         // Retention runs, with nothing old enough yet (retain is 10 days).
         let changes = store
             .record_poll("s", &poll(11, Some(&newest), None))
             .unwrap();
         assert_eq!(changes.removed, 0);
+        assert_eq!(pruned(&store), Some(at(11).timestamp()));
         // Two hours later i1..i3 have aged out, but retention ran less than a day ago.
         let mut later = poll(11, Some(&newest), None);
         later.now += chrono::Duration::hours(2);
         assert_eq!(store.record_poll("s", &later).unwrap().removed, 0);
+        assert_eq!(pruned(&store), Some(at(11).timestamp()));
         assert_eq!(ids(&store).len(), 5);
         // A day after it last ran, it runs again; the newest two stay.
         let changes = store
