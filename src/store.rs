@@ -1909,9 +1909,9 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     };
     let mut at = 0;
     while let Some(block) = bytes.get(at..at + 16) {
-        let mut found = escapes(block.try_into().expect("sixteen bytes"));
+        let found = escapes(block.try_into().expect("sixteen bytes"));
         if found != 0 {
-            escape_found(out, &mut copied, at, &mut found, &escape);
+            escape_found(out, &mut copied, at, found, &escape);
         }
         at += 16;
     }
@@ -1931,13 +1931,13 @@ fn escape_found(
     out: &mut Vec<u8>,
     copied: &mut usize,
     at: usize,
-    found: &mut u128,
+    mut found: u128,
     escape: &impl Fn(&mut Vec<u8>, &mut usize, usize),
 ) {
-    while *found != 0 {
+    while found != 0 {
         let byte = found.trailing_zeros() / 8;
         escape(out, copied, at + byte as usize);
-        *found &= !(0xFF << (8 * byte));
+        found &= !(0xFF << (8 * byte));
     }
 }
 
