@@ -38,6 +38,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::model::Item;
 use crate::source::http::Validators;
 use crate::source::normalise::finish;
+use crate::source::text;
 
 /// File name of the database inside `state_dir`.
 pub const FILE_NAME: &str = "syndic.db";
@@ -1909,7 +1910,7 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     };
     let mut at = 0;
     while let Some(block) = bytes.get(at..at + 16) {
-        let found = escapes(block.try_into().expect("sixteen bytes"));
+        let found = text::flags16(block.try_into().expect("sixteen bytes"), needs_escape);
         if found != 0 {
             escape_found(out, &mut copied, at, found, &escape);
         }
@@ -1944,16 +1945,6 @@ fn escape_found(
 /// Whether JSON escapes `c` in a string: a control character, `"` or `\`.
 fn needs_escape(c: u8) -> bool {
     (c < 0x20) | (c == b'"') | (c == b'\\')
-}
-
-/// The bytes of `block` that JSON escapes (control characters, `"`, `\`) as 0xFF, the others
-/// as 0, the first byte lowest: so the first such is at `trailing_zeros() / 8`.
-fn escapes(block: &[u8; 16]) -> u128 {
-    let mut flags = [0u8; 16];
-    for (flag, &c) in flags.iter_mut().zip(block) {
-        *flag = u8::from(needs_escape(c)).wrapping_neg();
-    }
-    u128::from_le_bytes(flags)
 }
 
 /// An item read back from the store: its JSON, with the source and id the store keeps as

@@ -287,11 +287,7 @@ fn find_amp_or_cr(b: &[u8]) -> Option<usize> {
     let Some(block) = b.first_chunk::<16>() else {
         return b.iter().position(|&c| c == b'&' || c == b'\r');
     };
-    let mut flags = [0u8; 16];
-    for (flag, &c) in flags.iter_mut().zip(block) {
-        *flag = u8::from((c == b'&') | (c == b'\r')).wrapping_neg();
-    }
-    match u128::from_le_bytes(flags) {
+    match super::text::flags16(block, |c| (c == b'&') | (c == b'\r')) {
         0 => memchr::memchr2(b'&', b'\r', &b[16..]).map(|at| at + 16),
         found => Some(found.trailing_zeros() as usize / 8),
     }
