@@ -161,10 +161,15 @@ fn declared(body: &[u8]) -> Option<&str> {
 
 /// UTF-8, with each byte that is not part of a valid sequence read as windows-1252.
 fn utf8_or_1252(body: &[u8]) -> Cow<'_, str> {
-    let mut rest = match std::str::from_utf8(body) {
-        Ok(s) => return Cow::Borrowed(s),
-        Err(_) => body,
-    };
+    // Every feed's body is checked here, and nearly every one is valid: simdutf8 checks it
+    // with wider vector steps than the standard library (a first poll of the 1000-feed
+    // benchmark corpus counted 2,818 M instructions before, 2,796 M after). It says only
+    // whether the bytes are valid; where they are not, the standard library's error says
+    // where.
+    if let Ok(s) = simdutf8::basic::from_utf8(body) {
+        return Cow::Borrowed(s);
+    }
+    let mut rest = body;
     let mut out = String::with_capacity(body.len() + 16);
     loop {
         match std::str::from_utf8(rest) {
