@@ -3762,9 +3762,17 @@ mod tests {
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap();
-            (changes, rows, stored(&store))
+            // How many times the many-row statement ran: the cache hands back the one
+            // the poll used, or a new one that never ran.
+            let statements = store
+                .conn
+                .prepare_cached(&INSERT_MANY)
+                .unwrap()
+                .get_status(rusqlite::StatementStatus::Run);
+            (changes, rows, stored(&store), statements)
         };
-        let (changes, many, items) = rows(&listing);
+        let (changes, many, items, statements) = rows(&listing);
+        assert_eq!(statements, 2, "two statements of {INSERT_ROWS} rows");
         assert_eq!(changes.new, listing.len());
         assert_eq!(items.len(), listing.len());
         for (row, item) in many.iter().zip(&listing) {
@@ -3775,7 +3783,8 @@ mod tests {
             assert_eq!(row.4[..], encoded.hash[..]);
             assert_eq!(row.5.as_bytes(), encoded.json);
         }
-        let (changes, one_by_one, _) = rows(&twice);
+        let (changes, one_by_one, _, statements) = rows(&twice);
+        assert_eq!(statements, 0, "a repeated id, one row to a statement");
         assert_eq!((changes.new, changes.updated), (listing.len(), 0));
         assert_eq!(many, one_by_one);
     }
