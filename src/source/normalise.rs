@@ -435,6 +435,13 @@ impl Cleaner {
             }
         }
         let (_, builder, policy) = self.current.as_ref()?;
+        #[cfg(test)]
+        if tests::FAIL_ON
+            .get()
+            .is_some_and(|marker| html.contains(marker))
+        {
+            panic!("the sanitiser fails on this HTML, as a test asks");
+        }
         let html = chars.strip(html);
         // The fast path nests at most `simple_html::MAX_OPEN` deep, so only what it refuses
         // is measured before html5ever sees it.
@@ -755,6 +762,35 @@ mod tests {
 
     use super::*;
     use crate::source::feed::Format;
+
+    thread_local! {
+        /// HTML holding this makes the sanitiser panic, as a bug in it would.
+        pub(super) static FAIL_ON: std::cell::Cell<Option<&'static str>> =
+            const { std::cell::Cell::new(None) };
+    }
+
+    #[test]
+    fn html_the_sanitiser_fails_on_is_published_as_its_text() {
+        let e = Entry {
+            summary: Some("<p>fine <b>bold</b><script>x()</script></p>".into()),
+            content: Some("<p>FAILS &amp; <i>more</i>\u{1}</p>".into()),
+            base: Some(Arc::new(Url::parse("https://ex.org/dir/").unwrap())),
+            ..entry(Some("x"), None, "t")
+        };
+        let mut items = normalise_with(doc(vec![e]), "s", now(), Sanitise::Later);
+        let mut item = items.pop().unwrap();
+        assert!(item.raw.is_some(), "its HTML is kept as given, for later");
+        FAIL_ON.set(Some("FAILS"));
+        finish(&mut item);
+        FAIL_ON.set(None);
+        // The other HTML of the item is sanitised as ever.
+        assert_eq!(item.summary.as_deref(), Some("<p>fine <b>bold</b></p>"));
+        // Its text, escaped, without the character XML forbids.
+        assert_eq!(item.content.as_deref(), Some("<p>FAILS &amp; more</p>"));
+        assert_eq!(item.raw, None);
+        // The thread's sanitiser, made anew, goes on.
+        assert_eq!(clean("<p>ok<script>1</script></p>"), "<p>ok</p>");
+    }
 
     #[test]
     fn one_cleaner_follows_each_items_base() {
