@@ -783,12 +783,14 @@ mod tests {
         FAIL_ON.set(Some("FAILS"));
         finish(&mut item);
         FAIL_ON.set(None);
+        // What the sanitiser was left in is dropped: it is made anew on its next use.
+        CLEANER.with_borrow(|c| assert!(c.current.is_none(), "the failed sanitiser is kept"));
         // The other HTML of the item is sanitised as ever.
         assert_eq!(item.summary.as_deref(), Some("<p>fine <b>bold</b></p>"));
         // Its text, escaped, without the character XML forbids.
         assert_eq!(item.content.as_deref(), Some("<p>FAILS &amp; more</p>"));
         assert_eq!(item.raw, None);
-        // The thread's sanitiser, made anew, goes on.
+        // And the thread's sanitiser goes on.
         assert_eq!(clean("<p>ok<script>1</script></p>"), "<p>ok</p>");
     }
 
