@@ -16,7 +16,7 @@ use syndic::config::{Config, SourceConfig};
 use syndic::source::http::{FetchError, Fetched, Fetcher, Validators};
 use syndic::source::{PollError, Polled, poll};
 
-use crate::support::{Site, fixture, fixture_response};
+use crate::support::{Site, fixture, fixture_response, test_ca, tls_server};
 
 /// A fetcher with the default `[daemon]` settings.
 fn fetcher() -> Fetcher {
@@ -485,4 +485,83 @@ async fn poll_error(url: &Url) -> PollError {
     )
     .await
     .expect_err("the server answers with an error")
+}
+
+/// A config of the given `(name, url)` sources and one feed of them all.
+fn sources_config(sources: &[(&str, String)]) -> String {
+    let mut config = String::from("[daemon]\ntimeout = \"5s\"\n\n");
+    for (name, url) in sources {
+        config.push_str(&format!(
+            "[[source]]\nname = \"{name}\"\nurl = \"{url}\"\n\n"
+        ));
+    }
+    config + "[[feed]]\nname = \"merged\"\n"
+}
+
+/// The environment that makes `file` the only store of trusted roots: `SSL_CERT_FILE`, with
+/// `SSL_CERT_DIR` (which would add its own) set empty.
+fn roots(file: &Path) -> [(&'static str, &Path); 2] {
+    [("SSL_CERT_FILE", file), ("SSL_CERT_DIR", Path::new(""))]
+}
+
+/// The line of `stderr` that reports `source`'s failure.
+fn failure<'a>(stderr: &'a str, source: &str) -> &'a str {
+    stderr
+        .lines()
+        .find(|l| l.contains(&format!("source={source}")) && l.contains("failed"))
+        .unwrap_or_else(|| panic!("no failure line for {source}:\n{stderr}"))
+}
+
+#[tokio::test]
+async fn an_https_source_is_read_when_a_trusted_authority_signed_its_certificate() {
+    let addr = tls_server(fixture("http/alpha.rss"), "application/rss+xml").await;
+    let site = Site::new(&sources_config(&[(
+        "secure",
+        format!("https://{addr}/feed.rss"),
+    )]));
+    let run = site.syndic_env(&["once"], &roots(&test_ca())).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(site.read("merged.rss").contains("Alpha one"), "{run:?}");
+}
+
+#[tokio::test]
+async fn an_https_source_whose_certificate_no_trusted_authority_signed_fails() {
+    let addr = tls_server(fixture("http/alpha.rss"), "application/rss+xml").await;
+    let site = Site::new(&sources_config(&[(
+        "secure",
+        format!("https://{addr}/feed.rss"),
+    )]));
+    let other = test_ca().with_file_name("other-ca.pem");
+    let run = site.syndic_env(&["once"], &roots(&other)).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    let line = failure(&run.stderr, "secure");
+    assert!(line.contains("UnknownIssuer"), "{line}");
+    assert!(!site.read("merged.rss").contains("Alpha one"));
+}
+
+/// The system's roots are read at the first `https` handshake, not before the first fetch:
+/// when they cannot be read, `http` sources are still polled and published, and each
+/// `https` source fails with the reason.
+#[tokio::test]
+async fn roots_that_cannot_be_read_fail_the_https_sources_alone() {
+    let plain = MockServer::start().await;
+    Mock::given(path("/alpha.rss"))
+        .respond_with(fixture_response("alpha.rss"))
+        .mount(&plain)
+        .await;
+    let addr = tls_server(fixture("http/beta.atom"), "application/atom+xml").await;
+    let site = Site::new(&sources_config(&[
+        ("plain", format!("{}/alpha.rss", plain.uri())),
+        ("secure", format!("https://{addr}/feed.atom")),
+    ]));
+    let missing = site.dir.path().join("no-such-roots.pem");
+    let run = site.syndic_env(&["once"], &roots(&missing)).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    let line = failure(&run.stderr, "secure");
+    assert!(line.contains("No CA certificates"), "{line}");
+    let rss = site.read("merged.rss");
+    assert!(
+        rss.contains("Alpha one") && !rss.contains("Beta own"),
+        "{rss}"
+    );
 }

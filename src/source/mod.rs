@@ -27,6 +27,7 @@ pub mod json;
 pub mod normalise;
 mod simple_html;
 pub mod text;
+mod tls;
 pub mod xml;
 
 use crate::stages::{self, Stage};

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -50,20 +51,31 @@ impl Site {
 
     /// Runs `syndic ARGS -c syndic.toml` in the site's folder.
     pub async fn syndic(&self, args: &[&str]) -> Run {
+        self.syndic_env(args, &[]).await
+    }
+
+    /// [`Site::syndic`] with `vars` set in its environment.
+    pub async fn syndic_env(&self, args: &[&str], vars: &[(&str, &Path)]) -> Run {
         let mut all: Vec<&str> = args.to_vec();
         let config = self.config();
         all.extend(["-c", config.to_str().expect("utf-8 path")]);
-        syndic_in(self.dir.path(), &all).await
+        syndic_env_in(self.dir.path(), &all, vars).await
     }
 }
 
 /// Runs the `syndic` binary in `dir` with `args`, with a clean environment for config lookup.
 pub async fn syndic_in(dir: &Path, args: &[&str]) -> Run {
+    syndic_env_in(dir, args, &[]).await
+}
+
+/// [`syndic_in`] with `vars` set in its environment.
+pub async fn syndic_env_in(dir: &Path, args: &[&str], vars: &[(&str, &Path)]) -> Run {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_syndic"))
         .args(args)
         .current_dir(dir)
         .env_remove("SYNDIC_CONFIG")
         .env("RUST_LOG", "info")
+        .envs(vars.iter().copied())
         .output();
     let output = tokio::time::timeout(Duration::from_secs(60), output)
         .await
@@ -91,6 +103,63 @@ pub fn fixture_response(file: &str) -> wiremock::ResponseTemplate {
 
 pub fn fixture_text(name: &str) -> String {
     String::from_utf8(fixture(name)).expect("utf-8 fixture")
+}
+
+/// The test certificate authority's certificate (`tests/fixtures/tls/ca.pem`), which
+/// vouches for [`tls_server`] and is trusted by nothing else.
+pub fn test_ca() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem")
+}
+
+/// An `https://` server on 127.0.0.1 with a certificate for that address signed by
+/// [`test_ca`]: every request, on any path, is answered 200 with `body` as `content_type`.
+pub async fn tls_server(body: Vec<u8>, content_type: &'static str) -> SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let chain = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .expect("server.pem")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("server.pem holds certificates");
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).expect("server.key");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("the server's certificate and key");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let (acceptor, body) = (acceptor.clone(), body.clone());
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake here.
+                let Ok(mut tls) = acceptor.accept(socket).await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.write_all(&body).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
 }
 
 /// A server that accepts connections, reads the request, and never answers.
