@@ -96,8 +96,9 @@ pub struct SourceConfig {
     /// item's content (see [`crate::source::fulltext`]).
     pub full_text: Option<FullText>,
     /// `[source.html]`: the source is a web page read with these selectors; `None` for a
-    /// feed.
-    pub html: Option<HtmlConfig>,
+    /// feed. Boxed: most sources are feeds, and a config of thousands of sources had its
+    /// list copied and faulted in at three times the size.
+    pub html: Option<Box<HtmlConfig>>,
 }
 
 /// How a full-text source's articles are cut out of their pages.

@@ -64,7 +64,7 @@ pub struct RawSource {
     /// `[source.html]`: present for a web page read with selectors instead of a feed. Read
     /// as a table of its own (see `validate`), so that its problems name its keys.
     #[serde(skip)]
-    pub html: Option<RawHtml>,
+    pub html: Option<Box<RawHtml>>,
 }
 
 /// `[source.html]`: CSS selectors (`"sel"` or `"sel@attr"`), each relative to one item.

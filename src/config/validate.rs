@@ -228,7 +228,7 @@ impl Validator<'_> {
             };
             let html = match html {
                 Some(html) => match self.table::<RawHtml>(&format!("{label}.html"), html) {
-                    Some(html) => Some(html),
+                    Some(html) => Some(Box::new(html)),
                     None => continue,
                 },
                 None => None,
@@ -359,7 +359,7 @@ impl Validator<'_> {
             timezone: timezone?,
             full_text,
             html: match raw.html {
-                Some(html) => Some(self.html(&format!("{key}.html"), html)?),
+                Some(html) => Some(Box::new(self.html(&format!("{key}.html"), *html)?)),
                 None => None,
             },
         })
