@@ -1,6 +1,7 @@
 //! Fetching as servers really answer: compressed bodies (gzip, deflate, brotli) and
 //! redirects, after which relative links resolve against the final URL and permanent moves
-//! are reported; `Cache-Control` read on 200 and 304, and `Retry-After` on errors. Most tests call the library's fetcher
+//! are reported; `Cache-Control` read on 200 and 304, and `Retry-After` on errors; `https`
+//! against trusted, untrusted and unreadable roots. Most tests call the library's fetcher
 //! directly, to see what it hands the caller.
 
 use std::io::Write;

@@ -167,7 +167,8 @@ impl Fetcher {
             .timeout(daemon.timeout)
             .connect_timeout(daemon.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())
-            .tls_backend_preconfigured(super::tls::client_config())
+            // Whole TLS settings, in place of the builder's own TLS options.
+            .tls_backend_preconfigured(super::tls::client_config()?)
             .build()?;
         Ok(Fetcher {
             client,

@@ -75,6 +75,7 @@ pub async fn syndic_env_in(dir: &Path, args: &[&str], vars: &[(&str, &Path)]) ->
         .current_dir(dir)
         .env_remove("SYNDIC_CONFIG")
         .env("RUST_LOG", "info")
+        .env("NO_PROXY", "127.0.0.1,localhost")
         .envs(vars.iter().copied())
         .output();
     let output = tokio::time::timeout(Duration::from_secs(60), output)
