@@ -9,7 +9,7 @@
 //! Everything not listed is skipped with its subtree — including Atom `source` and RSS
 //! channel `image`/`textInput`, whose titles and links must not leak into the feed's.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use url::Url;
 
@@ -455,7 +455,7 @@ pub fn opaque_uri(s: &str) -> bool {
 }
 
 /// Puts collected content where `target` says.
-pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Arc<Url>>) {
+pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Rc<Url>>) {
     let raw = text::trim(&cap.buf);
     match target {
         Target::Title(rank) => {
@@ -490,7 +490,7 @@ pub fn apply(w: &mut Walker, target: Target, cap: &Capture, base: Option<Arc<Url
     }
 }
 
-fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Arc<Url>>) {
+fn apply_entry(w: &mut Walker, target: Target, cap: &Capture, base: Option<Rc<Url>>) {
     let raw = text::trim(&cap.buf);
     if let Some(p) = w.person.as_mut() {
         match target {

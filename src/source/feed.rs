@@ -9,7 +9,7 @@
 //! [`super::normalise`] turns them into [`crate::model::Item`]s.
 
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -94,8 +94,9 @@ pub struct Entry {
     /// HTML, not yet sanitised.
     pub content: Option<String>,
     /// Base in effect for relative URLs inside summary and content (shared by the entries
-    /// read under it).
-    pub base: Option<Arc<Url>>,
+    /// read under it). `Rc`, not `Arc`: a document is read and normalised on one thread,
+    /// and the parser takes and drops a count of the base at every element it keeps.
+    pub base: Option<Rc<Url>>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
     pub image: Option<String>,

@@ -9,7 +9,7 @@
 //! break that leaves no entry is [`ParseError::Xml`], unless all that broke is the final end
 //! tag of a document that had none.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use url::Url;
 
@@ -79,16 +79,16 @@ pub struct EntryState {
     pub fallback_author: Option<Person>,
     pub published: Ranked<chrono::DateTime<chrono::Utc>>,
     pub updated: Ranked<chrono::DateTime<chrono::Utc>>,
-    pub summary: Ranked<(String, Arc<Url>)>,
+    pub summary: Ranked<(String, Rc<Url>)>,
     /// Whether the rank-0 summary came from an RSS `summary` element (not `description`).
     pub summary_is_rss: bool,
-    pub content: Ranked<(String, Arc<Url>)>,
+    pub content: Ranked<(String, Rc<Url>)>,
     /// RSS 1.0 `rdf:about`, resolved: the id of an item that has no other and no link.
     pub about: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
     pub image: Ranked<String>,
-    pub base: Option<Arc<Url>>,
+    pub base: Option<Rc<Url>>,
 }
 
 /// The whole document being read.
@@ -100,7 +100,7 @@ pub struct Walker<'a> {
     /// it is no Atom namespace we know.
     pub root_ns: Ns,
     pub ctx: Vec<Ctx>,
-    pub capture: Option<(Target, Capture, Option<Arc<Url>>)>,
+    pub capture: Option<(Target, Capture, Option<Rc<Url>>)>,
     /// The last capture's buffer, kept for the next: most elements of an entry are
     /// captured, and each would otherwise allocate its own.
     spare: String,

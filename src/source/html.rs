@@ -10,7 +10,7 @@
 //! fetches nor follows `next`: it only reports where the next page is. scraper's `Html` is
 //! not `Send`, so everything here is synchronous and drops the tree before returning.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use chrono_tz::Tz;
 use scraper::{ElementRef, Html, Selector};
@@ -72,7 +72,7 @@ pub fn parse(
     let decoded = charset::decode(body, content_type);
     let source = text::strip_forbidden(&decoded.text);
     let doc = Html::parse_document(&source);
-    let base = Arc::new(page_base(&doc, url));
+    let base = Rc::new(page_base(&doc, url));
     let style = DateStyle {
         format: config.date_format.as_deref(),
         day_first: config.day_first,
@@ -160,7 +160,7 @@ fn page_base(doc: &Html, url: &Url) -> Url {
         .unwrap_or_else(|| url.clone())
 }
 
-fn entry(item: ElementRef, config: &HtmlConfig, base: &Arc<Url>, style: &DateStyle) -> Entry {
+fn entry(item: ElementRef, config: &HtmlConfig, base: &Rc<Url>, style: &DateStyle) -> Entry {
     let resolve = |href: String| base.join(&href).ok().map(String::from);
     let title = first(item, config.title.as_ref()).and_then(|(e, attr)| value(e, attr));
     // Without a link selector: the title's own link, else the item's first link.

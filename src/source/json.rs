@@ -6,7 +6,7 @@
 //! authors take the feed's. `content_text` and `summary` are plain text and come out
 //! escaped as HTML. Extensions (`_foo`) and hubs are ignored.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use serde::Deserialize;
 use url::Url;
@@ -88,7 +88,7 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
         Format::JsonFeed11
     };
     let feed_authors = authors(feed.authors, feed.author, base);
-    let shared = Arc::new(base.clone());
+    let shared = Rc::new(base.clone());
     let entries = feed
         .items
         .unwrap_or_default()
@@ -112,7 +112,7 @@ pub fn parse(src: &str, base: &Url) -> Result<Document, ParseError> {
     })
 }
 
-fn entry(item: Item, feed_authors: &[Person], base: &Arc<Url>) -> Entry {
+fn entry(item: Item, feed_authors: &[Person], base: &Rc<Url>) -> Entry {
     let escaped =
         |s: String| Some(text::escape_html(s.trim()).into_owned()).filter(|s| !s.is_empty());
     let mut authors = authors(item.authors, item.author, base);

@@ -12,7 +12,7 @@
 //! hostile input, end-tag matching, namespace declarations and entity expansion are bounded.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 use quick_xml::reader::Reader;
@@ -247,7 +247,7 @@ pub struct XmlReader<'a> {
     bindings: Vec<(usize, String, Ns)>,
     /// `xml:base` values in scope: (depth declared at, resolved URL). Never empty. Shared,
     /// as every entry and most of their elements keep the base they were read under.
-    bases: Vec<(usize, Arc<Url>)>,
+    bases: Vec<(usize, Rc<Url>)>,
     /// Hashes of the names of open elements, for matching end tags.
     open: Vec<u64>,
     /// Ends still to emit: after an empty-element tag, or to close elements that a
@@ -312,7 +312,7 @@ impl<'a> XmlReader<'a> {
             src,
             reader,
             bindings: Vec::new(),
-            bases: vec![(0, Arc::new(base.clone()))],
+            bases: vec![(0, Rc::new(base.clone()))],
             open: Vec::with_capacity(16),
             ends_due: 0,
             entities: Vec::new(),
@@ -331,12 +331,12 @@ impl<'a> XmlReader<'a> {
     }
 
     /// [`XmlReader::base`], to keep.
-    pub fn shared_base(&self) -> Arc<Url> {
+    pub fn shared_base(&self) -> Rc<Url> {
         self.bases[self.bases.len() - 1].1.clone()
     }
 
     /// The base set by an `xml:base` in scope, if any (as opposed to the response URL).
-    pub fn explicit_base(&self) -> Option<Arc<Url>> {
+    pub fn explicit_base(&self) -> Option<Rc<Url>> {
         (self.bases.len() > 1).then(|| self.shared_base())
     }
 
@@ -696,7 +696,7 @@ impl<'a> XmlReader<'a> {
                 } else if key == "xml:base"
                     && let Ok(url) = self.base().join(value.trim())
                 {
-                    self.bases.push((depth, Arc::new(url)));
+                    self.bases.push((depth, Rc::new(url)));
                 }
             }
             return self.resolved(el.start);
