@@ -83,7 +83,20 @@ pub fn main() -> ExitCode {
             return ExitCode::from(cmd::EXIT_FAILED);
         }
     };
-    ExitCode::from(runtime.block_on(cmd::run(cli)))
+    ExitCode::from(run_to_end(runtime, cmd::run(cli)))
+}
+
+/// Runs `command` on `runtime`, then leaves without joining the runtime's threads. Every
+/// command waits for its own work before it returns; what the runtime still holds then is
+/// threads parked for more, which dropping it joined one by one (about 4 ms of each `syndic
+/// once`, from its last commit to its exit by strace timestamps: 33.8 ms against 30.0 ms,
+/// medians of six), and work a command gave up on (the daemon's fetches past the grace
+/// period), which ends with the process as it would at a kill: the store's journal and
+/// the renames that publish files keep both whole.
+fn run_to_end(runtime: tokio::runtime::Runtime, command: impl Future<Output = u8>) -> u8 {
+    let code = runtime.block_on(command);
+    runtime.shutdown_background();
+    code
 }
 
 /// Logs go to stderr (journald picks them up); `RUST_LOG` filters, default `info`.
@@ -96,4 +109,34 @@ fn init_logging() {
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A command that returns leaves at once, whatever it left running on the runtime.
+    #[test]
+    fn a_command_that_returns_does_not_wait_for_work_it_left() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let code = run_to_end(runtime, async {
+            // Abandoned: nothing awaits it.
+            drop(tokio::task::spawn_blocking(|| {
+                std::thread::sleep(Duration::from_secs(60))
+            }));
+            7
+        });
+        assert_eq!(code, 7);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "waited {:?} for abandoned work",
+            started.elapsed()
+        );
+    }
 }
