@@ -18,7 +18,7 @@ use crate::schedule::{History, MAX_RETRY_AFTER, delta};
 use crate::source::http::{Fetcher, Limits, Permit, Validators};
 use crate::source::{PollError, Polled, more_pages, read, read_then};
 use crate::stages::{Stage, Timer};
-use crate::store::{Changes, Encoded, Failure, Poll, Store, Wanted, encode};
+use crate::store::{Changes, Encoded, Failure, Poll, Store, Wanted, encode_all};
 
 /// What a poll did.
 #[derive(Debug)]
@@ -173,11 +173,7 @@ fn encode_items(
     let encoded = match &mut result {
         Ok(Polled::Items { items, .. }) if !items.is_empty() => {
             let _timer = Timer::start(Stage::Store);
-            let encoded = items.iter().map(encode).collect::<anyhow::Result<Vec<_>>>();
-            if encoded.is_ok() {
-                *items = Vec::new();
-            }
-            encoded.ok()
+            encode_all(items)
         }
         _ => None,
     };

@@ -1589,6 +1589,27 @@ impl Encoded {
 /// changed, so it need not be cryptographic; SHA-256, which older builds stored (see
 /// [`sha256_as_before`]), was 2.8 % of the 5000-feed first poll's CPU.
 pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
+    let mut encoded = encode_fields(item)?;
+    encoded.id.clone_from(&item.id);
+    encoded.link.clone_from(&item.link);
+    Ok(encoded)
+}
+
+/// [`encode`] of each of `items`, which it then takes: their ids and links move into the
+/// encodings rather than being copied (two allocations an item, on the reading threads).
+/// `None`, leaving `items` as they were, when one cannot be encoded.
+pub fn encode_all(items: &mut Vec<Item>) -> Option<Vec<Encoded>> {
+    let mut encoded = (items.iter().map(encode_fields))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .ok()?;
+    for (e, item) in encoded.iter_mut().zip(std::mem::take(items)) {
+        (e.id, e.link) = (item.id, item.link);
+    }
+    Some(encoded)
+}
+
+/// [`encode`] without the item's id and link, which the callers fill in.
+fn encode_fields(item: &Item) -> anyhow::Result<Encoded> {
     // Room for the whole document at once: the texts, a sixteenth more for the quotes
     // that HTML's attributes put in and JSON escapes, and the rest. With only the content
     // counted, most items grew their buffer once (and copied it) on the way.
@@ -1662,10 +1683,10 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     out.json.push(b'}');
     let hash = ItemHash::new(out.hash.digest128(), item.raw.is_some());
     Ok(Encoded {
-        id: item.id.clone(),
+        id: String::new(),
         sort_date: item.date().timestamp(),
         first_seen: item.first_seen.timestamp(),
-        link: item.link.clone(),
+        link: None,
         hash,
         json: out.json,
     })
@@ -2057,6 +2078,26 @@ mod tests {
             published: published.map(at),
             ..Item::new("s", id, at(seen))
         }
+    }
+
+    #[test]
+    fn encoding_all_items_takes_them_and_encodes_each_as_alone() {
+        let items = vec![
+            item("a", Some(1), 1),
+            Item {
+                link: None,
+                ..item("b", None, 2)
+            },
+            item("c", Some(3), 3),
+        ];
+        let mut taken = items.clone();
+        let all = encode_all(&mut taken).unwrap();
+        assert!(taken.is_empty(), "the items are taken");
+        let alone: Vec<Encoded> = items.iter().map(|i| encode(i).unwrap()).collect();
+        assert_eq!(format!("{all:?}"), format!("{alone:?}"));
+        assert_eq!(all[2].id, "c");
+        assert_eq!(all[2].link.as_deref(), Some("https://example.org/c"));
+        assert_eq!(all[1].link, None);
     }
 
     #[test]

@@ -82,23 +82,26 @@ pub fn normalise_with(
     now: DateTime<Utc>,
     sanitise: Sanitise,
 ) -> Vec<Item> {
-    // foldhash: ids are the feed's, but its seed is random, and SipHash cost a percent of
-    // normalising.
-    let mut seen = foldhash::HashSet::with_capacity(doc.entries.len());
     let mut items = Vec::with_capacity(doc.entries.len());
     let chars = Chars {
         checked: doc.xml_chars,
     };
     CLEANER.with_borrow_mut(|cleaner| {
-        for entry in doc.entries {
-            let Some(item) = item(entry, source, now, cleaner, chars, sanitise) else {
-                continue;
-            };
-            if seen.insert(item.id.clone()) {
-                items.push(item);
-            }
-        }
+        items.extend(
+            (doc.entries.into_iter())
+                .filter_map(|entry| item(entry, source, now, cleaner, chars, sanitise)),
+        );
     });
+    // Which to keep, found over the ids in place: a set of copies had been an allocation
+    // and a copy of every id. foldhash: ids are the feed's, but its seed is random, and
+    // SipHash cost a percent of normalising.
+    let mut seen = foldhash::HashSet::with_capacity(items.len());
+    let first: Vec<bool> = items.iter().map(|i| seen.insert(i.id.as_str())).collect();
+    drop(seen);
+    if first.contains(&false) {
+        let mut first = first.into_iter();
+        items.retain(|_| first.next().unwrap_or(true));
+    }
     items
 }
 
@@ -926,13 +929,20 @@ mod tests {
         let items = normalise(
             doc(vec![
                 entry(Some("x"), None, "first"),
+                entry(Some("y"), None, "y"),
                 entry(Some("x"), None, "second"),
+                entry(Some("z"), None, "z"),
+                entry(Some("y"), None, "y again"),
             ]),
             "s",
             now(),
         );
-        assert_eq!(items.len(), 1);
-        assert_eq!(items[0].title.as_deref(), Some("first"));
+        let got: Vec<_> = (items.iter())
+            .map(|i| (i.id.clone(), i.title.clone().unwrap_or_default()))
+            .collect();
+        let kept = [("x", "first"), ("y", "y"), ("z", "z")];
+        let kept = kept.map(|(id, title)| (format!("urn:syndic:s:{id}"), title.to_owned()));
+        assert_eq!(got, kept);
     }
 
     #[test]
