@@ -335,15 +335,20 @@ impl Walker<'_> {
             self.dropped += 1;
             return;
         }
-        let mut authors: Vec<Person> = Vec::new();
-        for p in e.authors {
-            if !authors
-                .iter()
-                .any(|a| a == &p || (!p.name.is_empty() && a.name == p.name))
-            {
-                authors.push(p);
+        // Repeats dropped in place, the first of each kept in order: a new list had been an
+        // allocation for every entry with an author.
+        let mut authors = e.authors;
+        let mut kept = 0;
+        for at in 0..authors.len() {
+            let p = &authors[at];
+            let repeat = (authors[..kept].iter())
+                .any(|a| a == p || (!p.name.is_empty() && a.name == p.name));
+            if !repeat {
+                authors.swap(kept, at);
+                kept += 1;
             }
         }
+        authors.truncate(kept);
         if authors.is_empty() {
             authors.extend(e.fallback_author);
         }
@@ -1439,6 +1444,21 @@ mod tests {
         );
         let items = crate::source::normalise::normalise(doc(src), "s", Utc::now());
         assert_eq!(items[0].id, "https://e.example/1");
+    }
+
+    #[test]
+    fn an_entrys_repeated_authors_are_dropped_and_the_others_keep_their_order() {
+        let e = one(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title><author><name>Ann</name><email>a@x.org</email></author><author><name>Bob</name></author><author><name>Ann</name><email>other@x.org</email></author><author><name>Bob</name></author><author><name>Cy</name></author></entry></feed>"#,
+        );
+        assert_eq!(
+            e.authors,
+            [
+                person("Ann", Some("a@x.org"), None),
+                person("Bob", None, None),
+                person("Cy", None, None)
+            ]
+        );
     }
 
     #[test]

@@ -163,10 +163,10 @@ fn item(
     chars: Chars,
     sanitise: Sanitise,
 ) -> Option<Item> {
-    let link = e
-        .link
-        .as_deref()
-        .and_then(|l| web_url(l, chars).or_else(|| local_url(l, e.base.as_deref())));
+    let link = e.link.and_then(|l| match plain_web_url(&l) {
+        true => Some(l),
+        false => web_url(&l, chars).or_else(|| local_url(&l, e.base.as_deref())),
+    });
     // Made from the title as the source gave it, which is cleaned in place after.
     let id = item_id(
         e.id,
@@ -182,7 +182,7 @@ fn item(
         .filter(|t| !t.is_empty());
     let mut enclosures: Vec<Enclosure> = Vec::new();
     for enc in e.enclosures.into_iter().take(MAX_LIST) {
-        let Some(url) = web_url(&enc.url, chars) else {
+        let Some(url) = web_url_kept(enc.url, chars) else {
             continue;
         };
         if !enclosures.iter().any(|x| x.url == url) {
@@ -245,7 +245,7 @@ fn item(
         content,
         categories,
         enclosures,
-        image: e.image.as_deref().and_then(|i| web_url(i, chars)),
+        image: e.image.and_then(|i| web_url_kept(i, chars)),
         raw,
         first_seen: now,
     })
@@ -334,6 +334,15 @@ fn web_url(url: &str, chars: Chars) -> Option<String> {
     )
 }
 
+/// [`web_url`] of a string given up to it: the string itself when it is clean, as nearly
+/// every link is, rather than a copy (an allocation for every link of every item).
+fn web_url_kept(url: String, chars: Chars) -> Option<String> {
+    match plain_web_url(&url) {
+        true => Some(url),
+        false => web_url(&url, chars),
+    }
+}
+
 /// Whether an item's link is on the web (http or https): the only links published, and
 /// the only ones an id is made from. (A local source's items may hold `file:` links.)
 pub fn is_web_link(link: &str) -> bool {
@@ -354,7 +363,7 @@ fn local_url(url: &str, base: Option<&Url>) -> Option<String> {
 fn person(p: Person, chars: Chars) -> Option<Person> {
     let name = clean_text(p.name, chars, false);
     let email = (p.email.map(|e| clean_text(e, chars, false))).filter(|e| !e.is_empty());
-    let url = p.url.as_deref().and_then(|u| web_url(u, chars));
+    let url = p.url.and_then(|u| web_url_kept(u, chars));
     let name = if name.is_empty() {
         email.clone().or_else(|| url.clone())?
     } else {
