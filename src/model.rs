@@ -6,6 +6,8 @@
 //! characters that XML forbids — so writers only escape. The one exception is an item on
 //! its way into the store, whose HTML may still be as the source gave it ([`Item::raw`]).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,9 +25,10 @@ pub struct Item {
     /// JSON `id`. Out: RSS `guid`, Atom `id`, JSON `id`.
     #[serde(default, skip_serializing)]
     pub id: String,
-    /// Name of the `[[source]]` the item came from. Not published as an element.
+    /// Name of the `[[source]]` the item came from. Not published as an element. Shared:
+    /// the items read from one document hold one name.
     #[serde(default, skip_serializing)]
-    pub source: String,
+    pub source: Arc<str>,
     /// Plain text (entities decoded, markup removed, whitespace collapsed).
     /// In/out: RSS `title`, Atom `title`, JSON `title`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -172,7 +175,7 @@ impl Item {
     pub fn new(source: &str, id: &str, first_seen: DateTime<Utc>) -> Item {
         Item {
             id: id.to_owned(),
-            source: source.to_owned(),
+            source: source.into(),
             title: None,
             link: None,
             authors: Vec::new(),

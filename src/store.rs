@@ -1379,7 +1379,7 @@ impl Store {
             if let Some((data, hash)) = row {
                 let mut item: Item =
                     serde_json::from_str(&data).context("stored item is not valid JSON")?;
-                (item.id, item.source) = (wanted.id.clone(), source.to_owned());
+                (item.id, item.source) = (wanted.id.clone(), source.into());
                 let hash = put_article(&mut item, &hash, content.to_string())?;
                 conn.execute(
                     "UPDATE items SET data = ?3, hash = ?4 WHERE source = ?1 AND id = ?2",
@@ -1574,7 +1574,7 @@ impl Encoded {
     fn item(&self, source: &str) -> anyhow::Result<Item> {
         let mut item: Item = serde_json::from_slice(&self.json).context("encoded item")?;
         item.id = self.id.clone();
-        item.source = source.to_owned();
+        item.source = source.into();
         Ok(item)
     }
 }
@@ -1977,7 +1977,7 @@ fn needs_escape(c: u8) -> bool {
 /// it was stored as the source gave it.
 fn stored_item(source: String, id: String, data: &str) -> anyhow::Result<Item> {
     let mut item: Item = serde_json::from_str(data).context("stored item is not valid JSON")?;
-    item.source = source;
+    item.source = source.into();
     item.id = id;
     finish(&mut item);
     Ok(item)
@@ -2143,7 +2143,7 @@ mod tests {
             ];
             let mut json = serde_json::Map::new();
             json.insert("id".into(), item.id.clone().into());
-            json.insert("source".into(), item.source.clone().into());
+            json.insert("source".into(), (&*item.source).into());
             json.extend(keys.iter().map(|k| k.to_string()).zip(fields));
             json.insert(
                 "first_seen".into(),

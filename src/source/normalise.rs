@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 
 use ammonia::{Builder, UrlRelative};
 use chrono::{DateTime, Utc};
@@ -83,13 +84,15 @@ pub fn normalise_with(
     sanitise: Sanitise,
 ) -> Vec<Item> {
     let mut items = Vec::with_capacity(doc.entries.len());
+    // One name for all the items: a copy in each had been an allocation an item.
+    let shared: Arc<str> = source.into();
     let chars = Chars {
         checked: doc.xml_chars,
     };
     CLEANER.with_borrow_mut(|cleaner| {
         items.extend(
             (doc.entries.into_iter())
-                .filter_map(|entry| item(entry, source, now, cleaner, chars, sanitise)),
+                .filter_map(|entry| item(entry, &shared, now, cleaner, chars, sanitise)),
         );
     });
     // Which to keep, found over the ids in place: a set of copies had been an allocation
@@ -157,7 +160,7 @@ thread_local! {
 
 fn item(
     e: Entry,
-    source: &str,
+    source: &Arc<str>,
     now: DateTime<Utc>,
     cleaner: &mut Cleaner,
     chars: Chars,
@@ -230,7 +233,7 @@ fn item(
     }
     Some(Item {
         id,
-        source: source.to_owned(),
+        source: source.clone(),
         title,
         link,
         authors: (e.authors.into_iter().take(MAX_LIST))
@@ -931,6 +934,20 @@ mod tests {
         );
         assert_eq!(a, ids(vec![entry(None, None, "Title")]), "stable");
         assert_ne!(a, ids(vec![entry(None, None, "Other")]));
+    }
+
+    #[test]
+    fn every_item_names_its_source() {
+        let items = normalise(
+            doc(vec![
+                entry(Some("x"), None, "a"),
+                entry(Some("y"), None, "b"),
+            ]),
+            "my src",
+            now(),
+        );
+        let sources: Vec<&str> = items.iter().map(|i| &*i.source).collect();
+        assert_eq!(sources, ["my src", "my src"]);
     }
 
     #[test]
