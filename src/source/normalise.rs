@@ -937,6 +937,21 @@ mod tests {
     }
 
     #[test]
+    fn categories_are_cleaned_and_the_empty_and_repeated_dropped_in_order() {
+        let mut e = entry(Some("x"), None, "t");
+        e.categories = [" a ", "", "b", "a", " \n ", "c\u{1}", "b", "c"]
+            .map(String::from)
+            .to_vec();
+        let item = normalise(doc(vec![e]), "s", now()).remove(0);
+        assert_eq!(item.categories, ["a", "b", "c"]);
+        let mut e = entry(Some("x"), None, "t");
+        e.categories = (0..MAX_LIST + 5).map(|n| format!("c{n}")).collect();
+        let item = normalise(doc(vec![e]), "s", now()).remove(0);
+        assert_eq!(item.categories.len(), MAX_LIST);
+        assert_eq!(item.categories[MAX_LIST - 1], format!("c{}", MAX_LIST - 1));
+    }
+
+    #[test]
     fn every_item_names_its_source() {
         let items = normalise(
             doc(vec![
