@@ -87,12 +87,14 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs `command` on `runtime`, then leaves without joining the runtime's threads. Every
-/// command waits for its own work before it returns; what the runtime still holds then is
-/// threads parked for more, which dropping it joined one by one (about 4 ms of each `syndic
-/// once`, from its last commit to its exit by strace timestamps: 33.8 ms against 30.0 ms,
-/// medians of six), and work a command gave up on (the daemon's fetches past the grace
-/// period), which ends with the process as it would at a kill: the store's journal and
-/// the renames that publish files keep both whole.
+/// command waits for its own polls and publishing, and closes its store, before it
+/// returns; what the runtime still holds then is threads parked for more, which dropping
+/// it joined one by one (about 4 ms of each `syndic once`, from its last commit to its
+/// exit by strace timestamps: 33.8 ms against 30.0 ms, medians of six), and blocking work
+/// whose task was dropped (an article's extraction after the daemon stopped its fetches,
+/// a DNS lookup of a cancelled fetch), which ends with the process instead of holding up
+/// its exit. A command must not return while anything it started still writes the store
+/// or a published file: that would be cut off here.
 fn run_to_end(runtime: tokio::runtime::Runtime, command: impl Future<Output = u8>) -> u8 {
     let code = runtime.block_on(command);
     runtime.shutdown_background();

@@ -1325,7 +1325,7 @@ impl Store {
         let data: Option<String> = stmt
             .query_row(params![source, id], |r| r.get(0))
             .optional()?;
-        data.map(|d| stored_item(source.to_owned(), id.to_owned(), &d))
+        data.map(|d| stored_item(source.into(), id.to_owned(), &d))
             .transpose()
     }
 
@@ -1459,12 +1459,18 @@ impl Store {
             .conn
             .prepare_cached(COUNT_SQL)?
             .query_row(params![names, few + 1], |r| r.get(0))?;
-        // A row of (source, id, data).
-        let columns = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
-        let mut visit_row =
-            |(source, id, data): (String, String, String)| -> anyhow::Result<ControlFlow<()>> {
-                Ok(visit(stored_item(source, id, &data)?))
+        // A row of (source, id, data). The items of one source share its name: a feed's
+        // items come from a few sources at a time, so the last one made is kept.
+        let mut last: Option<Arc<str>> = None;
+        let mut visit_row = |r: &rusqlite::Row| -> anyhow::Result<ControlFlow<()>> {
+            let name = r.get_ref(0)?.as_str()?;
+            let source = match &last {
+                Some(source) if **source == *name => source.clone(),
+                _ => last.insert(name.into()).clone(),
             };
+            let data = r.get_ref(2)?.as_str()?;
+            Ok(visit(stored_item(source, r.get(1)?, data)?))
+        };
         if held <= few {
             let rows: Vec<i64> = self
                 .conn
@@ -1475,7 +1481,9 @@ impl Store {
                 .conn
                 .prepare_cached("SELECT source, id, data FROM items WHERE rowid = ?1")?;
             for row in rows {
-                if visit_row(read.query_row([row], columns)?)?.is_break() {
+                let mut found = read.query([row])?;
+                let found = found.next()?.context("an item went while it was read")?;
+                if visit_row(found)?.is_break() {
                     break;
                 }
             }
@@ -1484,7 +1492,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(SCAN_SQL)?;
         let mut rows = stmt.query(params![names, since])?;
         while let Some(row) = rows.next()? {
-            if visit_row(columns(row)?)?.is_break() {
+            if visit_row(row)?.is_break() {
                 break;
             }
         }
@@ -1608,7 +1616,8 @@ pub fn encode_all(items: &mut Vec<Item>) -> Option<Vec<Encoded>> {
     Some(encoded)
 }
 
-/// [`encode`] without the item's id and link, which the callers fill in.
+/// [`encode`] without the item's id and link, which the callers fill in (or, wanting only
+/// the hash, leave out).
 fn encode_fields(item: &Item) -> anyhow::Result<Encoded> {
     // Room for the whole document at once: the texts, a sixteenth more for the quotes
     // that HTML's attributes put in and JSON escapes, and the rest. With only the content
@@ -1799,7 +1808,7 @@ fn put_article(item: &mut Item, hash: &[u8], article: String) -> anyhow::Result<
     let hash = match item.raw {
         Some(_) => {
             finish(item);
-            encode(item)?.hash.to_vec()
+            encode_fields(item)?.hash.to_vec()
         }
         None => hash.to_vec(),
     };
@@ -1839,11 +1848,11 @@ fn same_when_sanitised(
 ) -> anyhow::Result<Option<Vec<u8>>> {
     let mut new = item.clone();
     finish(&mut new);
-    let listed = encode(&new)?.hash;
+    let listed = encode_fields(&new)?.hash;
     let matches = |new: &Item| -> anyhow::Result<bool> {
         Ok(match old_hash.len() {
             SHA256_LEN => old_hash == sha256_as_before(new)?,
-            SANITISED_LEN => old_hash == &encode(new)?.hash[..],
+            SANITISED_LEN => old_hash == &encode_fields(new)?.hash[..],
             _ => false,
         })
     };
@@ -1975,9 +1984,9 @@ fn needs_escape(c: u8) -> bool {
 /// An item read back from the store: its JSON, with the source and id the store keeps as
 /// columns put back (the JSON of an older build has them too), and its HTML sanitised when
 /// it was stored as the source gave it.
-fn stored_item(source: String, id: String, data: &str) -> anyhow::Result<Item> {
+fn stored_item(source: Arc<str>, id: String, data: &str) -> anyhow::Result<Item> {
     let mut item: Item = serde_json::from_str(data).context("stored item is not valid JSON")?;
-    item.source = source.into();
+    item.source = source;
     item.id = id;
     finish(&mut item);
     Ok(item)
@@ -3340,6 +3349,20 @@ mod tests {
                 })
                 .unwrap();
             assert_eq!(first, ["c"], "few = {few}");
+            // Each item names its source; rows of one source in a row share one name.
+            let mut names: Vec<Arc<str>> = Vec::new();
+            store
+                .scan_with(&["s".into(), "other".into()], None, few, |i| {
+                    names.push(i.source);
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+            let read: Vec<&str> = names.iter().map(|n| &**n).collect();
+            assert_eq!(
+                read,
+                ["c", "x", "b", "a"].map(|id| if id == "x" { "other" } else { "s" })
+            );
+            assert!(Arc::ptr_eq(&names[2], &names[3]), "few = {few}");
         }
     }
 

@@ -963,6 +963,10 @@ mod tests {
         );
         let sources: Vec<&str> = items.iter().map(|i| &*i.source).collect();
         assert_eq!(sources, ["my src", "my src"]);
+        assert!(
+            Arc::ptr_eq(&items[0].source, &items[1].source),
+            "one name, shared"
+        );
     }
 
     #[test]
