@@ -597,9 +597,14 @@ impl Store {
         Ok(store)
     }
 
+    /// Whether a store was made in `dir`.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(FILE_NAME).exists()
+    }
+
     /// Opens an existing store without creating one; `None` if there is none yet.
     pub fn open_existing(dir: &Path) -> anyhow::Result<Option<Store>> {
-        if !dir.join(FILE_NAME).exists() {
+        if !Store::exists(dir) {
             return Ok(None);
         }
         Store::open(dir).map(Some)

@@ -401,6 +401,37 @@ async fn publish_rewrites_feeds_from_the_store_and_never_from_an_empty_one() {
     assert_eq!(site.read("all.rss"), rss);
 }
 
+/// A first `once` starts its polls while the store is made: a store that cannot be made
+/// still fails the run, with its cause, before anything is recorded or published.
+#[tokio::test(flavor = "multi_thread")]
+async fn once_with_a_state_dir_it_cannot_make_fails_and_publishes_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(path("/alpha.rss"))
+        .respond_with(fixture_response("alpha.rss"))
+        .mount(&server)
+        .await;
+    let config = format!(
+        "[[source]]\nname = \"alpha\"\nurl = \"{}/alpha.rss\"\n\n[[feed]]\nname = \"all\"\ntitle = \"All\"\n",
+        server.uri()
+    );
+    let site = Site::new(&config);
+    std::fs::write(
+        site.dir.path().join("state"),
+        "a file where the folder goes",
+    )
+    .unwrap();
+
+    let once = site.syndic(&["once"]).await;
+    assert_eq!(once.code, 1, "{once:?}");
+    assert!(
+        once.stderr.contains("cannot create state_dir"),
+        "{}",
+        once.stderr
+    );
+    assert!(!once.stderr.contains("Polled source"), "{}", once.stderr);
+    assert!(!site.public("").exists(), "nothing was published");
+}
+
 /// The `--timings` line of a run.
 fn timings_of(run: &Run) -> serde_json::Value {
     let line = run
