@@ -338,16 +338,7 @@ async fn status_shows_each_source_after_a_run() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn publish_rewrites_feeds_from_the_store_and_never_from_an_empty_one() {
-    let server = MockServer::start().await;
-    Mock::given(path("/alpha.rss"))
-        .respond_with(fixture_response("alpha.rss"))
-        .mount(&server)
-        .await;
-    let config = format!(
-        "[[source]]\nname = \"alpha\"\nurl = \"{}/alpha.rss\"\n\n[[feed]]\nname = \"all\"\ntitle = \"All\"\n",
-        server.uri()
-    );
-    let site = Site::new(&config);
+    let (server, site) = alpha_site().await;
 
     // Before anything was polled, there is nothing to publish from: a published feed stays.
     std::fs::create_dir_all(site.public("")).unwrap();
@@ -405,16 +396,7 @@ async fn publish_rewrites_feeds_from_the_store_and_never_from_an_empty_one() {
 /// still fails the run, with its cause, before anything is recorded or published.
 #[tokio::test(flavor = "multi_thread")]
 async fn once_with_a_state_dir_it_cannot_make_fails_and_publishes_nothing() {
-    let server = MockServer::start().await;
-    Mock::given(path("/alpha.rss"))
-        .respond_with(fixture_response("alpha.rss"))
-        .mount(&server)
-        .await;
-    let config = format!(
-        "[[source]]\nname = \"alpha\"\nurl = \"{}/alpha.rss\"\n\n[[feed]]\nname = \"all\"\ntitle = \"All\"\n",
-        server.uri()
-    );
-    let site = Site::new(&config);
+    let (_server, site) = alpha_site().await;
     std::fs::write(
         site.dir.path().join("state"),
         "a file where the folder goes",
@@ -430,6 +412,22 @@ async fn once_with_a_state_dir_it_cannot_make_fails_and_publishes_nothing() {
     );
     assert!(!once.stderr.contains("Polled source"), "{}", once.stderr);
     assert!(!site.public("").exists(), "nothing was published");
+}
+
+/// A site with one source, `alpha` (the `alpha.rss` fixture, served by the returned
+/// server), and one feed of it, `all`.
+async fn alpha_site() -> (MockServer, Site) {
+    let server = MockServer::start().await;
+    Mock::given(path("/alpha.rss"))
+        .respond_with(fixture_response("alpha.rss"))
+        .mount(&server)
+        .await;
+    let config = format!(
+        "[[source]]\nname = \"alpha\"\nurl = \"{}/alpha.rss\"\n\n[[feed]]\nname = \"all\"\ntitle = \"All\"\n",
+        server.uri()
+    );
+    let site = Site::new(&config);
+    (server, site)
 }
 
 /// The `--timings` line of a run.
