@@ -283,11 +283,12 @@ fn item_id(
 }
 
 /// A scheme (letter, then letters, digits, `+-.`), a colon, no whitespace, and url accepts
-/// it.
+/// it. A plain web URL, as most ids are, holds no whitespace: only other ids are searched
+/// for it, a character at a time.
 fn is_absolute_uri(id: &str) -> bool {
     starts_with_scheme(id)
-        && !id.contains(char::is_whitespace)
-        && (plain_web_url(id) || opaque_uri(id) || Url::parse(id).is_ok())
+        && (plain_web_url(id)
+            || (!id.contains(char::is_whitespace) && (opaque_uri(id) || Url::parse(id).is_ok())))
 }
 
 /// The link a story is recognised by across sources: fragment dropped, and the tracking
@@ -912,6 +913,10 @@ mod tests {
                     Some("https://example.org/f?utm_source=x&id=3#top"),
                     "f"
                 ),
+                // Not absolute with whitespace inside, though url would take them.
+                entry(Some("https://example.org/g h"), None, "g"),
+                entry(Some("https://example.org/i\u{3000}j"), None, "i"),
+                entry(Some("tag:example.org,2024:k l"), None, "k"),
             ]),
             [
                 "https://example.org/a",
@@ -920,6 +925,9 @@ mod tests {
                 "urn:syndic:my%20src:42",
                 "urn:syndic:my%20src:a%20b%23c%25d",
                 "https://example.org/f?id=3",
+                "urn:syndic:my%20src:https://example.org/g%20h",
+                "urn:syndic:my%20src:https://example.org/i%E3%80%80j",
+                "urn:syndic:my%20src:tag:example.org,2024:k%20l",
             ]
         );
     }
