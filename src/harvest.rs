@@ -128,7 +128,11 @@ async fn fetch_and_read(
         drop(slot);
         let _turn = limits.reading().await;
         let digest = validators.digest.as_deref();
-        let read = read_then(source, fetched, digest, now, encode_items).await;
+        let links = source.full_text.is_some();
+        let read = read_then(source, fetched, digest, now, move |r| {
+            encode_items(r, links)
+        })
+        .await;
         let (result, encoded) = read.unwrap_or_else(|e| (Err(e), None));
         return Some((result, encoded, elapsed));
     }
@@ -145,7 +149,7 @@ async fn fetch_and_read(
         }
     })
     .await;
-    let (result, encoded) = encoded(result).await;
+    let (result, encoded) = encoded(result, source.full_text.is_some()).await;
     drop(slot);
     Some((result, encoded, elapsed))
 }
@@ -155,11 +159,12 @@ async fn fetch_and_read(
 /// encodings (the store makes them itself from the items) when encoding fails.
 async fn encoded(
     result: Result<Polled, PollError>,
+    links: bool,
 ) -> (Result<Polled, PollError>, Option<Vec<Encoded>>) {
     if !matches!(&result, Ok(Polled::Items { items, .. }) if !items.is_empty()) {
         return (result, None);
     }
-    match tokio::task::spawn_blocking(move || encode_items(result)).await {
+    match tokio::task::spawn_blocking(move || encode_items(result, links)).await {
         Ok(done) => done,
         // The result went with the panic: the poll fails as a panicking read would.
         Err(e) => (Err(PollError::Internal(e.to_string())), None),
@@ -167,13 +172,16 @@ async fn encoded(
 }
 
 /// [`encoded`], on the thread it is called on: the items are freed here, once encoded.
+/// `links`: whether the encodings keep the items' links, which only a full-text source's
+/// recording reads (its articles are looked up by them).
 fn encode_items(
     mut result: Result<Polled, PollError>,
+    links: bool,
 ) -> (Result<Polled, PollError>, Option<Vec<Encoded>>) {
     let encoded = match &mut result {
         Ok(Polled::Items { items, .. }) if !items.is_empty() => {
             let _timer = Timer::start(Stage::Store);
-            encode_all(items)
+            encode_all(items, links)
         }
         _ => None,
     };

@@ -23,6 +23,7 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use rusqlite::hooks::Wal;
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -1574,12 +1575,13 @@ pub struct Encoded {
     /// [`Item::date`], in unix seconds.
     sort_date: i64,
     first_seen: i64,
-    /// The page of its article, for a full-text source.
+    /// The page of its article: `None` but for a full-text source ([`encode_all`]).
     link: Option<String>,
     hash: ItemHash,
     /// UTF-8, as it is written from strings, and stored as text without being checked
-    /// again (a pass over every item's bytes).
-    json: Vec<u8>,
+    /// again (a pass over every item's bytes). The encodings of one poll share one buffer
+    /// ([`encode_all`]).
+    json: Bytes,
 }
 
 impl Encoded {
@@ -1608,25 +1610,54 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
     Ok(encoded)
 }
 
-/// [`encode`] of each of `items`, which it then takes: their ids and links move into the
-/// encodings rather than being copied (two allocations an item, on the reading threads).
+/// [`encode`] of each of `items`, which it then takes: their ids, and their links when
+/// `links` says, move into the encodings rather than being copied (two allocations an item,
+/// on the reading threads); links not kept are freed here, with the rest of the items.
 /// `None`, leaving `items` as they were, when one cannot be encoded.
-pub fn encode_all(items: &mut Vec<Item>) -> Option<Vec<Encoded>> {
-    let mut encoded = (items.iter().map(encode_fields))
-        .collect::<anyhow::Result<Vec<_>>>()
-        .ok()?;
-    for (e, item) in encoded.iter_mut().zip(std::mem::take(items)) {
-        (e.id, e.link) = (item.id, item.link);
+///
+/// Their JSON is written into one buffer, which the encodings share: the recorder, which
+/// frees them, then frees a buffer a poll rather than one an item, each allocated on
+/// another thread.
+pub fn encode_all(items: &mut Vec<Item>, links: bool) -> Option<Vec<Encoded>> {
+    let mut json = Vec::with_capacity(items.iter().map(room).sum());
+    let mut written = Vec::with_capacity(items.len());
+    for item in items.iter() {
+        let start = json.len();
+        let fields = write_item(item, &mut json).ok()?;
+        written.push((fields, start..json.len()));
     }
-    Some(encoded)
+    let json = Bytes::from(json);
+    let encoded = written.into_iter().zip(std::mem::take(items));
+    let encoded = encoded.map(|((((sort_date, first_seen), hash), at), item)| Encoded {
+        id: item.id,
+        sort_date,
+        first_seen,
+        link: item.link.filter(|_| links),
+        hash,
+        json: json.slice(at),
+    });
+    Some(encoded.collect())
 }
 
 /// [`encode`] without the item's id and link, which the callers fill in (or, wanting only
 /// the hash, leave out).
 fn encode_fields(item: &Item) -> anyhow::Result<Encoded> {
-    // Room for the whole document at once: the texts, a sixteenth more for the quotes
-    // that HTML's attributes put in and JSON escapes, and the rest. With only the content
-    // counted, most items grew their buffer once (and copied it) on the way.
+    let mut json = Vec::with_capacity(room(item));
+    let ((sort_date, first_seen), hash) = write_item(item, &mut json)?;
+    Ok(Encoded {
+        id: String::new(),
+        sort_date,
+        first_seen,
+        link: None,
+        hash,
+        json: Bytes::from(json),
+    })
+}
+
+/// Room for an item's whole JSON at once: the texts, a sixteenth more for the quotes that
+/// HTML's attributes put in and JSON escapes, and the rest. With only the content counted,
+/// most items grew their buffer once (and copied it) on the way.
+fn room(item: &Item) -> usize {
     let texts: usize = [
         &item.title,
         &item.link,
@@ -1637,8 +1668,15 @@ fn encode_fields(item: &Item) -> anyhow::Result<Encoded> {
     .iter()
     .map(|t| t.as_ref().map_or(0, String::len))
     .sum();
+    512 + texts + texts / 16
+}
+
+/// Writes `item`'s JSON (without its id and link) at the end of `json`; returns its sort
+/// date and first sight in unix seconds, and its hash.
+fn write_item(item: &Item, json: &mut Vec<u8>) -> anyhow::Result<((i64, i64), ItemHash)> {
     let mut out = ItemWriter {
-        json: Vec::with_capacity(512 + texts + texts / 16),
+        start: json.len(),
+        json,
         hash: Xxh3::new(),
         hashed: 0,
     };
@@ -1688,22 +1726,16 @@ fn encode_fields(item: &Item) -> anyhow::Result<Encoded> {
         out.key("\"raw\":{");
         if let Some(base) = &raw.base {
             out.json.extend_from_slice(b"\"base\":");
-            push_json_str(&mut out.json, base);
+            push_json_str(out.json, base);
         }
         out.json.push(b'}');
     }
     out.key("\"first_seen\":");
-    write_date(&mut out.json, Some(&item.first_seen))?;
+    write_date(out.json, Some(&item.first_seen))?;
     out.json.push(b'}');
     let hash = ItemHash::new(out.hash.digest128(), item.raw.is_some());
-    Ok(Encoded {
-        id: String::new(),
-        sort_date: item.date().timestamp(),
-        first_seen: item.first_seen.timestamp(),
-        link: None,
-        hash,
-        json: out.json,
-    })
+    let dates = (item.date().timestamp(), item.first_seen.timestamp());
+    Ok((dates, hash))
 }
 
 /// An item's hash as [`encode`] makes it: XXH3-128, then [`RAW_HASH`] when its HTML is as
@@ -1732,15 +1764,17 @@ impl std::ops::Deref for ItemHash {
 }
 
 /// What [`encode`] writes to.
-struct ItemWriter {
-    json: Vec<u8>,
+struct ItemWriter<'a> {
+    json: &'a mut Vec<u8>,
+    /// Where the item's JSON begins in `json`.
+    start: usize,
     /// Of the hashed fields as a JSON array: `[` before the first, `,` between them (the
     /// caller closes it).
     hash: Xxh3,
     hashed: usize,
 }
 
-impl ItemWriter {
+impl ItemWriter<'_> {
     /// Writes `key` (by [`ItemWriter::key`]), then the value `write` writes, which also goes
     /// into the hash; then takes both back out of the JSON when the value is `null` or `[]`,
     /// as serde skips it (the hash keeps it).
@@ -1752,7 +1786,7 @@ impl ItemWriter {
         let start = self.json.len();
         self.key(key);
         let at = self.json.len();
-        write(&mut self.json)?;
+        write(self.json)?;
         self.hash.update(if self.hashed == 0 { b"[" } else { b"," });
         self.hash.update(&self.json[at..]);
         self.hashed += 1;
@@ -1764,7 +1798,7 @@ impl ItemWriter {
 
     /// Writes `key`, after a comma unless it is the object's first.
     fn key(&mut self, key: &str) {
-        if self.json.len() > 1 {
+        if self.json.len() > self.start + 1 {
             self.json.push(b',');
         }
         self.json.extend_from_slice(key.as_bytes());
@@ -2105,19 +2139,26 @@ mod tests {
             item("c", Some(3), 3),
         ];
         let mut taken = items.clone();
-        let all = encode_all(&mut taken).unwrap();
+        let all = encode_all(&mut taken, true).unwrap();
         assert!(taken.is_empty(), "the items are taken");
         let alone: Vec<Encoded> = items.iter().map(|i| encode(i).unwrap()).collect();
+        // Written one after another into one buffer, each as it is written alone.
         assert_eq!(format!("{all:?}"), format!("{alone:?}"));
         assert_eq!(all[2].id, "c");
         assert_eq!(all[2].link.as_deref(), Some("https://example.org/c"));
         assert_eq!(all[1].link, None);
+        // Without links (a source that wants no full text), the rest as with them.
+        let linkless = encode_all(&mut items.clone(), false).unwrap();
+        assert!(linkless.iter().all(|e| e.link.is_none()));
+        for (without, with) in linkless.iter().zip(&all) {
+            assert_eq!((&without.id, &without.json), (&with.id, &with.json));
+        }
     }
 
     #[test]
     fn stored_json_leaves_out_the_columns_and_empty_fields() {
         assert_eq!(
-            encode(&Item::new("s", "b", at(2))).unwrap().json,
+            &encode(&Item::new("s", "b", at(2))).unwrap().json[..],
             br#"{"first_seen":"2026-01-02T12:00:00Z"}"#
         );
         let dated = Item {
@@ -2125,7 +2166,7 @@ mod tests {
             ..Item::new("s", "b", at(2))
         };
         assert_eq!(
-            encode(&dated).unwrap().json,
+            &encode(&dated).unwrap().json[..],
             br#"{"updated":"2026-01-03T12:00:00Z","first_seen":"2026-01-02T12:00:00Z"}"#
         );
     }
