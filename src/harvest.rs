@@ -18,7 +18,7 @@ use crate::schedule::{History, MAX_RETRY_AFTER, delta};
 use crate::source::http::{Fetcher, Limits, Permit, Validators};
 use crate::source::{PollError, Polled, more_pages, read, read_then};
 use crate::stages::{Stage, Timer};
-use crate::store::{Changes, Encoded, Failure, Poll, Store, Wanted, encode_all};
+use crate::store::{Changes, Encodings, Failure, Poll, Store, Wanted, encode_all};
 
 /// What a poll did.
 #[derive(Debug)]
@@ -46,7 +46,7 @@ pub struct Fetched {
     pub result: Result<Polled, PollError>,
     /// The items for the store ([`Poll::encoded`]), when they were encoded: the result then
     /// lists none, as they were freed where they were made.
-    pub encoded: Option<Vec<Encoded>>,
+    pub encoded: Option<Encodings>,
     pub elapsed: Duration,
     /// Room among the polls not yet recorded ([`Limits::unrecorded`]), given back when
     /// [`record`] is done with the poll.
@@ -109,7 +109,7 @@ async fn fetch_and_read(
     validators: &Validators,
     now: DateTime<Utc>,
     abandon: &CancellationToken,
-) -> Option<(Result<Polled, PollError>, Option<Vec<Encoded>>, Duration)> {
+) -> Option<(Result<Polled, PollError>, Option<Encodings>, Duration)> {
     let fetched = tokio::select! {
         fetched = fetcher.fetch(&source.url, validators) => fetched,
         () = abandon.cancelled() => return None,
@@ -160,7 +160,7 @@ async fn fetch_and_read(
 async fn encoded(
     result: Result<Polled, PollError>,
     links: bool,
-) -> (Result<Polled, PollError>, Option<Vec<Encoded>>) {
+) -> (Result<Polled, PollError>, Option<Encodings>) {
     if !matches!(&result, Ok(Polled::Items { items, .. }) if !items.is_empty()) {
         return (result, None);
     }
@@ -177,7 +177,7 @@ async fn encoded(
 fn encode_items(
     mut result: Result<Polled, PollError>,
     links: bool,
-) -> (Result<Polled, PollError>, Option<Vec<Encoded>>) {
+) -> (Result<Polled, PollError>, Option<Encodings>) {
     let encoded = match &mut result {
         Ok(Polled::Items { items, .. }) if !items.is_empty() => {
             let _timer = Timer::start(Stage::Store);
@@ -266,7 +266,7 @@ pub fn record(
             poll.validators = unchanged.as_ref();
             if let Some((items, validators, warning)) = &listing {
                 // The items themselves only when they were not encoded (and freed).
-                poll.encoded = encoded.as_deref();
+                poll.encoded = encoded.as_ref();
                 poll.items = poll.encoded.is_none().then_some(items.as_slice());
                 poll.warning = warning.as_deref();
                 poll.validators = warning.is_none().then_some(validators);

@@ -449,7 +449,7 @@ pub struct Poll<'a> {
     pub items: Option<&'a [Item]>,
     /// The items listed, [`encode`]d beforehand: when given, this is the listing and
     /// `items` is not read (best left `None`, the items freed where they were made).
-    pub encoded: Option<&'a [Encoded]>,
+    pub encoded: Option<&'a Encodings>,
     pub status: Option<u16>,
     /// New validators; `None` keeps the stored ones (e.g. on 304).
     pub validators: Option<&'a Validators>,
@@ -733,12 +733,12 @@ impl Store {
         // `every`.
         let mut prune = false;
         let every = prune_every(poll.retain);
-        let made: Vec<Encoded>;
+        let made: Encodings;
         let listing = match (poll.encoded, poll.items) {
             (Some(encoded), _) => Some(encoded),
             (None, Some(items)) => {
-                made = items.iter().map(encode).collect::<anyhow::Result<_>>()?;
-                Some(made.as_slice())
+                made = Encodings::new(items.iter().map(encode).collect::<anyhow::Result<_>>()?);
+                Some(&made)
             }
             (None, None) => None,
         };
@@ -795,7 +795,7 @@ impl Store {
             // of it one row at a time below; unless the source wants full text, whose new
             // items each need their article looked up (and noted as wanted) below.
             let mut inserted = 0;
-            if fresh && !poll.full_text && listing.len() >= INSERT_ROWS && distinct_ids(listing) {
+            if fresh && !poll.full_text && listing.len() >= INSERT_ROWS && listing.distinct_ids {
                 let mut many = conn.prepare_cached(&INSERT_MANY)?;
                 for rows in listing.chunks_exact(INSERT_ROWS) {
                     many.raw_bind_parameter(1, source)?;
@@ -1555,11 +1555,35 @@ static INSERT_MANY: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Whether no id is listed twice in `listing`.
-fn distinct_ids(listing: &[Encoded]) -> bool {
-    use foldhash::HashSetExt;
-    let mut ids = foldhash::HashSet::with_capacity(listing.len());
-    listing.iter().all(|e| ids.insert(e.id.as_str()))
+/// A listing's items, [`encode`]d, as [`Poll::encoded`] takes them.
+#[derive(Debug)]
+pub struct Encodings {
+    items: Vec<Encoded>,
+    /// No id is listed twice: found where the items were encoded, as the store writes a
+    /// source's first listing many rows to a statement only then (hashing the ids of a
+    /// first poll's 231,635 items had been 2 % of its writer's time).
+    distinct_ids: bool,
+}
+
+impl Encodings {
+    pub fn new(items: Vec<Encoded>) -> Encodings {
+        use foldhash::HashSetExt;
+        let mut ids = foldhash::HashSet::with_capacity(items.len());
+        let distinct_ids = items.iter().all(|e| ids.insert(e.id.as_str()));
+        drop(ids);
+        Encodings {
+            items,
+            distinct_ids,
+        }
+    }
+}
+
+impl std::ops::Deref for Encodings {
+    type Target = [Encoded];
+
+    fn deref(&self) -> &[Encoded] {
+        &self.items
+    }
 }
 
 /// An item as the store writes it: the hash that tells whether a re-listed item changed,
@@ -1618,7 +1642,7 @@ pub fn encode(item: &Item) -> anyhow::Result<Encoded> {
 /// Their JSON is written into one buffer, which the encodings share: the recorder, which
 /// frees them, then frees a buffer a poll rather than one an item, each allocated on
 /// another thread.
-pub fn encode_all(items: &mut Vec<Item>, links: bool) -> Option<Vec<Encoded>> {
+pub fn encode_all(items: &mut Vec<Item>, links: bool) -> Option<Encodings> {
     let mut json = Vec::with_capacity(items.iter().map(room).sum());
     let mut written = Vec::with_capacity(items.len());
     for item in items.iter() {
@@ -1636,7 +1660,7 @@ pub fn encode_all(items: &mut Vec<Item>, links: bool) -> Option<Vec<Encoded>> {
         hash,
         json: json.slice(at),
     });
-    Some(encoded.collect())
+    Some(Encodings::new(encoded.collect()))
 }
 
 /// [`encode`] without the item's id and link, which the callers fill in (or, wanting only
@@ -2143,16 +2167,24 @@ mod tests {
         assert!(taken.is_empty(), "the items are taken");
         let alone: Vec<Encoded> = items.iter().map(|i| encode(i).unwrap()).collect();
         // Written one after another into one buffer, each as it is written alone.
-        assert_eq!(format!("{all:?}"), format!("{alone:?}"));
+        assert_eq!(format!("{:?}", &all[..]), format!("{alone:?}"));
+        assert!(all.distinct_ids);
         assert_eq!(all[2].id, "c");
         assert_eq!(all[2].link.as_deref(), Some("https://example.org/c"));
         assert_eq!(all[1].link, None);
         // Without links (a source that wants no full text), the rest as with them.
         let linkless = encode_all(&mut items.clone(), false).unwrap();
         assert!(linkless.iter().all(|e| e.link.is_none()));
-        for (without, with) in linkless.iter().zip(&all) {
+        for (without, with) in linkless.iter().zip(all.iter()) {
             assert_eq!((&without.id, &without.json), (&with.id, &with.json));
         }
+        // An id listed twice is found as they are encoded.
+        let mut twice = vec![
+            item("a", Some(1), 1),
+            item("b", None, 1),
+            item("a", None, 2),
+        ];
+        assert!(!encode_all(&mut twice, false).unwrap().distinct_ids);
     }
 
     #[test]
@@ -2461,7 +2493,7 @@ mod tests {
                 .collect()
         };
         let items = [item("a", Some(1), 1), item("b", None, 1)];
-        let encoded: Vec<Encoded> = items.iter().map(|i| encode(i).unwrap()).collect();
+        let encoded = Encodings::new(items.iter().map(|i| encode(i).unwrap()).collect());
         let (own, given) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let mut own = Store::open(own.path()).unwrap();
         let mut given = Store::open(given.path()).unwrap();
@@ -2493,10 +2525,10 @@ mod tests {
         // read. One that changed is read back from its encoding.
         let mut edited = item("b", None, 3);
         edited.title = Some("edited".into());
-        let encoded = [
+        let encoded = Encodings::new(vec![
             encode(&edited).unwrap(),
             encode(&item("c", Some(3), 3)).unwrap(),
-        ];
+        ]);
         let listed = Poll {
             encoded: Some(&encoded),
             ..poll(3, None, None)
@@ -2513,9 +2545,11 @@ mod tests {
         let c = given.item("s", "c").unwrap().unwrap();
         assert_eq!((c.id.as_str(), c.published), ("c", Some(at(3))));
         // Retention runs on such a listing too.
-        let later: Vec<Encoded> = (["d", "e", "f"].iter())
-            .map(|id| encode(&item(id, Some(20), 20)).unwrap())
-            .collect();
+        let later = Encodings::new(
+            (["d", "e", "f"].iter())
+                .map(|id| encode(&item(id, Some(20), 20)).unwrap())
+                .collect(),
+        );
         let listed = Poll {
             encoded: Some(&later),
             ..poll(20, None, None)
